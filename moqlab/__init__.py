@@ -1,0 +1,26 @@
+"""moqlab: the general MOQ problem (minimal order quantities), solved exactly, greedily,
+through differentiable relaxations and with batched accelerated heuristics.
+
+Read ``shared/design/moq-problem.md`` for the problem; start with :func:`solve`::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(["a", "b"], [3.0, 2.0], [2.0, 2.0])
+    >>> moqlab.solve(inst, budget=2, method="enumerate").reward
+    3.0
+"""
+
+from ._check import Check, GroupViolation, check
+from ._dense import DenseInstance, bucket, stack_dense, to_dense
+from ._errors import MOQInputError, MOQSizeError
+from ._instance import Batch, Family, Instance, read_batch, read_lines
+from ._pisinger import KnapsackCase, dataset_path, read_pisinger
+from ._result import Result
+from ._solve import methods, moqsolv, solve, solve_batch
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Batch", "Check", "KnapsackCase", "dataset_path", "read_pisinger", "DenseInstance", "Family", "GroupViolation", "Instance", "MOQInputError",
+    "MOQSizeError", "Result", "bucket", "check", "methods", "moqsolv", "read_batch",
+    "read_lines", "solve", "solve_batch", "stack_dense", "to_dense",
+]

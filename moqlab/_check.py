@@ -1,0 +1,111 @@
+"""The one independent verifier every answer goes through before it is called feasible.
+
+A selection ``x`` (boolean per line) is feasible when
+
+* **prefix**: for each item the selected lines are its first ``k`` lines;
+* **MOQ**: for each family ``k`` and group ``g``: ``sum_{j in g} x_j = 0`` or
+  ``sum_{j in g} oq_{k,j} x_j >= moq_{k,g} (1 - tol)``;
+* **budget** (when given): ``sum_j cost_j x_j <= C + tol * max(1, |C|)``.
+
+Totals are float64 sums over the selected lines. Example::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(["a", "a"], [2.0, 1.0], [1.0, 1.0])
+    >>> moqlab.check(inst, [False, True]).feasible   # line 2 without line 1
+    False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._instance import Instance
+
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class GroupViolation:
+    family: int
+    group: str
+    total: float
+    threshold: float
+
+    def __str__(self) -> str:
+        return (f"family {self.family} group {self.group!r}: total {self.total:g} below "
+                f"threshold {self.threshold:g}")
+
+
+@dataclass(frozen=True)
+class Check:
+    """Feasibility of a selection, with every reason it fails and its totals."""
+
+    feasible: bool
+    reward: float
+    cost: float
+    target: float
+    prefix_violations: tuple[str, ...]
+    group_violations: tuple[GroupViolation, ...]
+    budget: float | None
+    budget_ok: bool
+    tolerance: float = TOLERANCE
+
+    @property
+    def reasons(self) -> list[str]:
+        out = [f"item {item!r}: selected lines are not a prefix" for item in self.prefix_violations]
+        out += [str(v) for v in self.group_violations]
+        if not self.budget_ok:
+            out.append(f"cost {self.cost:g} exceeds budget {self.budget:g}")
+        return out
+
+
+def _allowance(value: float, tolerance: float) -> float:
+    return tolerance * max(1.0, abs(value))
+
+
+def group_totals(instance: Instance, selected: np.ndarray):
+    """Per family: (sum of contributions, number of selected lines) per group."""
+    out = []
+    for fam in instance.families:
+        line_group = fam.item_group[instance.line_item]
+        total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
+                            minlength=fam.n_groups)
+        count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
+        out.append((total, count))
+    return out
+
+
+def check(instance: Instance, selected, budget: float | None = None,
+          tolerance: float = TOLERANCE) -> Check:
+    """Verify a selection (boolean per line, in instance line order) of ``instance``."""
+    selected = np.asarray(selected)
+    if selected.shape != (instance.n_lines,):
+        raise ValueError(f"selection has shape {selected.shape}, expected ({instance.n_lines},)")
+    selected = selected.astype(bool)
+    follows = instance.line_rank > 0
+    gap = np.zeros(instance.n_lines, dtype=bool)
+    gap[1:] = follows[1:] & selected[1:] & ~selected[:-1]
+    bad_items = np.unique(instance.line_item[gap])
+    prefix_violations = tuple(str(instance.items[i]) for i in bad_items)
+
+    group_violations = []
+    for k, (fam, (total, count)) in enumerate(zip(instance.families,
+                                                   group_totals(instance, selected))):
+        short = (count > 0) & (total < fam.moq - _allowance_array(fam.moq, tolerance))
+        for g in np.flatnonzero(short):
+            group_violations.append(GroupViolation(k, str(fam.labels[g]), float(total[g]),
+                                                   float(fam.moq[g])))
+
+    reward = float(np.sum(instance.reward[selected], dtype=np.float64))
+    cost = float(np.sum(instance.cost[selected], dtype=np.float64))
+    target = float(np.sum(instance.target[selected], dtype=np.float64))
+    budget_ok = budget is None or cost <= budget + _allowance(budget, tolerance)
+    feasible = not prefix_violations and not group_violations and budget_ok
+    return Check(feasible, reward, cost, target, prefix_violations, tuple(group_violations),
+                 None if budget is None else float(budget), budget_ok, tolerance)
+
+
+def _allowance_array(values: np.ndarray, tolerance: float) -> np.ndarray:
+    return tolerance * np.maximum(1.0, np.abs(values))

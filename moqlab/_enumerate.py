@@ -1,0 +1,118 @@
+"""Exact enumeration of every valid order, for tiny instances.
+
+An order is a vector ``t`` with ``0 <= t_i <= L_i`` (lines taken per item), so there are
+``prod_i (L_i + 1)`` orders. They are decoded from their mixed-radix index in chunks
+(vectorised numpy), their totals read from per-item cumulative tables
+``R_i(t) = sum_{l < t} reward_{i,l}``, and group totals obtained as
+``(oq-cumulative per item) @ (item-to-group indicator)``. The totals of the first items
+(as many as fit in one chunk) are computed once and each chunk adds one assignment of the
+remaining items to all of them. Each chunk is reduced to its frontier candidates (see :mod:`moqlab._frontier`), so memory stays bounded by the chunk size.
+
+Example::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(["a", "b"], [3.0, 2.0], [2.0, 2.0])
+    >>> moqlab.solve(inst, budget=2, method="enumerate").reward
+    3.0
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._check import TOLERANCE
+from ._dense import cumulative_table
+from ._errors import MOQSizeError
+from ._frontier import frontier_indices, pick_target, reduce_candidates
+from ._instance import Instance
+from ._result import Answer
+
+DEFAULT_MAX_ORDERS = 1 << 24
+CHUNK = 1 << 16
+
+
+def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
+                     chunk: int = CHUNK, prefer_larger_target: bool = True,
+                     budget: float | None = None):
+    """Frontier candidates among all valid orders: ``(index, reward, cost, target)`` arrays,
+    ``index`` being the mixed-radix number of the order (decode with :func:`decode`)."""
+    radix = instance.item_length + 1
+    n_orders = math.prod(int(r) for r in radix)
+    if n_orders > max_orders:
+        raise MOQSizeError(
+            f"enumerate would visit {n_orders:,} orders (items x lines: {instance.n_items} x "
+            f"up to {int(instance.item_length.max())}), above max_orders={max_orders:,}; "
+            "use method='milp' or raise max_orders")
+    tables = [cumulative_table(instance, values)
+              for values in (instance.reward, instance.cost, instance.target)]
+    families = []
+    for fam in instance.families:
+        indicator = np.zeros((instance.n_items, fam.n_groups))
+        indicator[np.arange(instance.n_items), fam.item_group] = 1.0
+        floor = fam.moq - TOLERANCE * np.maximum(1.0, fam.moq)
+        families.append((cumulative_table(instance, fam.oq), indicator, floor))
+
+    # Split the items: the low ones (product of radices <= chunk) are decoded once; each
+    # chunk is one assignment of the high items added to every low assignment.
+    n_low = 0
+    while n_low < instance.n_items and math.prod(int(r) for r in radix[:n_low + 1]) <= chunk:
+        n_low += 1
+    low = np.arange(n_low)
+    low_size = math.prod(int(r) for r in radix[:n_low])
+    low_take = decode(np.arange(low_size), radix[:n_low])
+
+    def partial(items, take):
+        sums = [table[items, take].sum(axis=-1) for table in tables]
+        groups = [(cum[items, take] @ ind[items], (take > 0) @ ind[items])
+                  for cum, ind, _ in families]
+        return sums, groups
+
+    low_sums, low_groups = partial(low, low_take)
+    high = np.arange(n_low, instance.n_items)
+    kept = [[], [], [], []]
+    for h in range(n_orders // low_size):
+        high_take = decode(np.array([h]), radix[n_low:])[0]
+        high_sums, high_groups = partial(high, high_take)
+        reward, cost, target = (lo + hi for lo, hi in zip(low_sums, high_sums))
+        valid = np.ones(low_size, dtype=bool)
+        for (tot_lo, open_lo), (tot_hi, open_hi), (_, _, floor) in zip(
+                low_groups, high_groups, families):
+            valid &= np.all((open_lo + open_hi == 0) | (tot_lo + tot_hi >= floor), axis=1)
+        if budget is not None:
+            valid &= cost <= budget + TOLERANCE * max(1.0, abs(budget))
+        sel = np.flatnonzero(valid)
+        keep = sel[reduce_candidates(reward[sel], cost[sel], target[sel], prefer_larger_target)]
+        index = h * low_size + keep
+        for store, values in zip(kept, (index, reward[keep], cost[keep], target[keep])):
+            store.append(values)
+    return tuple(np.concatenate(store) for store in kept)
+
+
+def decode(index: np.ndarray, radix: np.ndarray) -> np.ndarray:
+    """Mixed-radix digits: ``take[:, i]`` for each order index (item 0 is least significant)."""
+    index = np.asarray(index, dtype=np.int64).copy()
+    take = np.empty((index.shape[0], radix.shape[0]), dtype=np.int64)
+    for i, r in enumerate(radix):
+        index, take[:, i] = np.divmod(index, int(r))
+    return take
+
+
+def solve_enumerate(instance: Instance, mode: str, limit: float,
+                    max_orders: int = DEFAULT_MAX_ORDERS, chunk: int = CHUNK) -> Answer:
+    """Exact answer in any mode by visiting every order (refuses above ``max_orders``)."""
+    prefer_larger = mode != "max_target"
+    budget = limit if mode == "budget" else None
+    index, reward, cost, target = enumerate_orders(instance, max_orders, chunk, prefer_larger,
+                                                   budget)
+    front = frontier_indices(reward, cost, target, prefer_larger)
+    radix = instance.item_length + 1
+    info = {"orders": math.prod(int(r) for r in radix), "frontier": int(front.size)}
+    if mode == "budget":
+        best = front[-1]
+        return Answer(decode(index[[best]], radix)[0], "optimal", "", info)
+    position, status, message = pick_target(target[front], mode, limit)
+    if position < 0:
+        return Answer(np.zeros(instance.n_items, dtype=np.int64), status, message, info)
+    return Answer(decode(index[[front[position]]], radix)[0], status, message, info)

@@ -1,0 +1,427 @@
+"""The problem model: lines, items, MOQ families; built from the lines table.
+
+An :class:`Instance` holds one purchase-order problem. Its lines are stored sorted by
+item (in order of first appearance in the table) and, inside an item, by increasing
+``min``: line ``j`` is step ``line_rank[j]`` (0-based) of item ``line_item[j]``. A
+selection is valid when it is a per-item prefix and every MOQ group is either empty or at
+least at its threshold (see ``shared/design/moq-problem.md``).
+
+Example::
+
+    >>> import pandas as pd, moqlab
+    >>> df = pd.DataFrame({"id": ["a", "a", "b"], "min": [1, 2, 1],
+    ...                    "reward": [5.0, 1.0, 3.0], "cost": [2.0, 2.0, 1.0],
+    ...                    "g0": ["s1", "s1", "s2"], "oq0": [1, 1, 1], "moq0": [2, 2, 0]})
+    >>> inst = moqlab.Instance.from_frame(df)
+    >>> inst.n_items, inst.n_lines, inst.n_families
+    (2, 3, 1)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._errors import MOQInputError
+
+REQUIRED_COLUMNS = ("id", "min", "reward", "cost")
+_FAMILY_COLUMN = re.compile(r"^(g|oq|moq)(\d+)$")
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    """One MOQ family: a partition of the items into groups with a threshold each.
+
+    ``item_group[i]`` is the group of item ``i``; ``oq[j]`` the contribution of line ``j``
+    (units or money); ``moq[g]`` the threshold of group ``g`` (0 = no minimum);
+    ``labels[g]`` the group's label in the table.
+    """
+
+    item_group: np.ndarray
+    oq: np.ndarray
+    moq: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.moq.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """One MOQ problem instance (see the module docstring for the layout).
+
+    Attributes are read-only numpy arrays over lines (``reward``, ``cost``, ``target``,
+    ``line_item``, ``line_rank``, ``line_min``, ``rows``) and over items (``items``), plus a
+    tuple of :class:`Family`. ``rows[j]`` is the 0-based position of line ``j`` in the table
+    it was read from, so that answers map back to the user's rows.
+    """
+
+    items: np.ndarray
+    line_item: np.ndarray
+    line_rank: np.ndarray
+    line_min: np.ndarray
+    reward: np.ndarray
+    cost: np.ndarray
+    target: np.ndarray
+    families: tuple[Family, ...]
+    rows: np.ndarray
+    name: str | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_items(self) -> int:
+        return int(self.items.shape[0])
+
+    @property
+    def n_lines(self) -> int:
+        return int(self.reward.shape[0])
+
+    @property
+    def n_families(self) -> int:
+        return len(self.families)
+
+    @property
+    def item_start(self) -> np.ndarray:
+        """Offsets: lines of item ``i`` are ``item_start[i]:item_start[i + 1]``."""
+        if "item_start" not in self._cache:
+            counts = np.bincount(self.line_item, minlength=self.n_items)
+            self._cache["item_start"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return self._cache["item_start"]
+
+    @property
+    def item_length(self) -> np.ndarray:
+        """Number of lines of each item."""
+        return np.diff(self.item_start)
+
+    def __repr__(self) -> str:
+        return (f"Instance(name={self.name!r}, items={self.n_items}, lines={self.n_lines}, "
+                f"families={self.n_families})")
+
+    # ------------------------------------------------------------- selections
+    def selection_from_take(self, take) -> np.ndarray:
+        """Boolean per line from the number of lines taken per item (a prefix)."""
+        take = np.asarray(take, dtype=np.int64)
+        return self.line_rank < take[self.line_item]
+
+    def take_from_selection(self, selected) -> np.ndarray:
+        """Number of selected lines per item (meaningful when ``selected`` is a prefix)."""
+        selected = np.asarray(selected, dtype=bool)
+        return np.bincount(self.line_item, weights=selected, minlength=self.n_items).astype(np.int64)
+
+    # ---------------------------------------------------------- constructors
+    @classmethod
+    def from_arrays(cls, item, reward, cost, target=None, *, min=None, families=(),
+                    name=None) -> Instance:
+        """Build an instance from arrays over lines, validated like a table.
+
+        ``item``: item id per line; ``min``: rank per line (defaults to order of
+        appearance inside the item); ``families``: a sequence of ``(group, oq, moq)`` triples
+        of per-line arrays. Example::
+
+            >>> import moqlab
+            >>> inst = moqlab.Instance.from_arrays(["a", "b"], [3.0, 2.0], [1.0, 1.0])
+            >>> inst.n_items
+            2
+        """
+        item = np.asarray(item)
+        n = item.shape[0]
+        if min is None:
+            min = pd.Series(np.zeros(n)).groupby(pd.Series(item)).cumcount().to_numpy() + 1
+        columns = {"id": item, "min": min, "reward": reward, "cost": cost}
+        if target is not None:
+            columns["target"] = target
+        for k, (group, oq, moq) in enumerate(families):
+            columns[f"g{k}"] = group
+            columns[f"oq{k}"] = oq
+            columns[f"moq{k}"] = moq
+        frame = pd.DataFrame({key: np.asarray(value) if np.ndim(value) else np.full(n, value)
+                              for key, value in columns.items()})
+        return cls.from_frame(frame, name=name)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, name=None, source=None) -> Instance:
+        """Build one instance from a lines table (a DataFrame in the CSV layout).
+
+        Raises :class:`MOQInputError` naming row, column and value for any broken rule. A
+        table whose ``instance`` column holds several ids is refused: use
+        :meth:`Batch.from_frame`.
+        """
+        batch = Batch.from_frame(frame, source=source)
+        if len(batch) != 1:
+            raise MOQInputError(
+                f"the table holds {len(batch)} instances (column 'instance'); "
+                "use moqlab.read_batch / Batch.from_frame to solve them as a batch",
+                column="instance", source=source)
+        inst = batch[0]
+        if name is not None:
+            inst = Instance(**{**_fields(inst), "name": name})
+        return inst
+
+    def to_frame(self) -> pd.DataFrame:
+        """The lines table of this instance (lines in instance order)."""
+        data = {"id": self.items[self.line_item], "min": self.line_min,
+                "reward": self.reward, "cost": self.cost, "target": self.target}
+        for k, fam in enumerate(self.families):
+            data[f"g{k}"] = fam.labels[fam.item_group[self.line_item]]
+            data[f"oq{k}"] = fam.oq
+            data[f"moq{k}"] = fam.moq[fam.item_group[self.line_item]]
+        frame = pd.DataFrame(data)
+        if self.name is not None:
+            frame.insert(0, "instance", self.name)
+        return frame
+
+
+def _fields(inst: Instance) -> dict:
+    return {name: getattr(inst, name) for name in (
+        "items", "line_item", "line_rank", "line_min", "reward", "cost", "target",
+        "families", "rows", "name")}
+
+
+class Batch(Sequence):
+    """Several instances read from one table (its ``instance`` column), in order of first
+    appearance. ``n_rows`` is the length of the table, so per-row answers map back."""
+
+    def __init__(self, instances: Sequence[Instance], n_rows: int):
+        self.instances = tuple(instances)
+        self.n_rows = int(n_rows)
+
+    def __len__(self) -> int:
+        return len(self.instances)
+
+    def __getitem__(self, index):
+        return self.instances[index]
+
+    def __repr__(self) -> str:
+        lines = sum(inst.n_lines for inst in self.instances)
+        return f"Batch(instances={len(self)}, lines={lines})"
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, source=None) -> Batch:
+        """Validate a lines table and split it into instances (see :func:`validate_frame`)."""
+        return _build(frame, source)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.concat([inst.to_frame() for inst in self.instances], ignore_index=True)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_lines(path, **read_csv_kwargs) -> Instance:
+    """Read a lines CSV holding one instance. Errors name the file, row and column.
+
+    Example::
+
+        >>> import moqlab
+        >>> inst = moqlab.read_lines("datasets/examples/order.csv")  # doctest: +SKIP
+    """
+    frame = _read_csv(path, **read_csv_kwargs)
+    return Instance.from_frame(frame, source=str(path))
+
+
+def read_batch(path, **read_csv_kwargs) -> Batch:
+    """Read a lines CSV holding one or several instances (column ``instance``)."""
+    frame = _read_csv(path, **read_csv_kwargs)
+    return Batch.from_frame(frame, source=str(path))
+
+
+def _read_csv(path, **kwargs) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise MOQInputError(f"no such file: {path}")
+    kwargs.setdefault("dtype", {"id": str, "instance": str})
+    kwargs.setdefault("keep_default_na", True)
+    try:
+        frame = pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise MOQInputError("the file is empty: a lines table needs a header and rows",
+                            source=str(path)) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise MOQInputError(f"not a readable CSV ({exc})", source=str(path)) from None
+    for column in frame.columns:
+        if _FAMILY_COLUMN.match(str(column)) and str(column).startswith("g"):
+            frame[column] = _labels(frame[column])
+    return frame
+
+
+def _labels(column: pd.Series) -> pd.Series:
+    """Group labels as strings (a CSV may parse ``1, 2`` as numbers), missing kept."""
+    out = column.astype(object)
+    mask = column.notna()
+    out[mask] = column[mask].astype(str)
+    return out
+
+
+# --------------------------------------------------------------- validation
+
+
+def _family_indices(columns, source) -> int:
+    found: dict[str, set[int]] = {"g": set(), "oq": set(), "moq": set()}
+    for column in columns:
+        match = _FAMILY_COLUMN.match(str(column))
+        if match:
+            found[match.group(1)].add(int(match.group(2)))
+    every = found["g"] | found["oq"] | found["moq"]
+    if not every:
+        return 0
+    n = max(every) + 1
+    for k in range(n):
+        for prefix in ("g", "oq", "moq"):
+            if k not in found[prefix]:
+                present = sorted(every)
+                raise MOQInputError(
+                    f"MOQ families must be numbered from 0 without gaps and each needs g{k}, "
+                    f"oq{k} and moq{k}; column '{prefix}{k}' is missing (families seen: {present})",
+                    column=f"{prefix}{k}", source=source)
+    return n
+
+
+def _numeric(frame: pd.DataFrame, column: str, source) -> np.ndarray:
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        value = raw.iloc[row]
+        what = "is missing" if pd.isna(value) else "is not a finite number"
+        raise MOQInputError(f"{what}; every {column!r} must be a finite number",
+                            row=row + 1, column=column, value=_plain(value), source=source)
+    return values
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def _fail_where(mask: np.ndarray, values: np.ndarray, column: str, message: str, source):
+    if mask.any():
+        row = int(np.flatnonzero(mask)[0])
+        raise MOQInputError(message, row=row + 1, column=column, value=_plain(values[row]),
+                            source=source)
+
+
+def _check_labels(frame: pd.DataFrame, column: str, source) -> np.ndarray:
+    raw = frame[column]
+    missing = raw.isna().to_numpy()
+    _fail_where(missing, raw.to_numpy(dtype=object), column,
+                f"is missing; every line needs a {column!r}", source)
+    return raw.astype(str).to_numpy(dtype=object)
+
+
+def _first_disagreement(keys: np.ndarray, values: np.ndarray) -> int | None:
+    """Row index of the first value differing from the first value of its key, if any."""
+    codes, first = pd.factorize(keys)[0], None
+    first = np.full(codes.max() + 1, -1, dtype=np.int64)
+    order = np.arange(codes.shape[0])[::-1]
+    first[codes[order]] = order  # last write wins -> earliest row per key
+    differs = values != values[first[codes]]
+    if differs.any():
+        return int(np.flatnonzero(differs)[0])
+    return None
+
+
+def _build(frame: pd.DataFrame, source) -> Batch:
+    if not isinstance(frame, pd.DataFrame):
+        raise MOQInputError(f"expected a pandas DataFrame, got {type(frame).__name__}",
+                            source=source)
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for column in REQUIRED_COLUMNS:
+        if column not in frame.columns:
+            raise MOQInputError(
+                f"required column {column!r} is missing (columns present: {list(frame.columns)})",
+                column=column, source=source)
+    if len(frame) == 0:
+        raise MOQInputError("the table has no rows", source=source)
+    n_families = _family_indices(frame.columns, source)
+
+    item = _check_labels(frame, "id", source)
+    if "instance" in frame.columns:
+        instance = _check_labels(frame, "instance", source)
+    else:
+        instance = np.full(len(frame), "", dtype=object)
+    rank_value = _numeric(frame, "min", source)
+    reward = _numeric(frame, "reward", source)
+    cost = _numeric(frame, "cost", source)
+    if "target" in frame.columns:
+        target = _numeric(frame, "target", source)
+        _fail_where(target < 0, target, "target", "must be >= 0", source)
+    else:
+        target = cost.copy()
+        _fail_where(target < 0, target, "cost",
+                    "is negative and there is no 'target' column (target defaults to cost "
+                    "and must be >= 0): add a 'target' column", source)
+
+    item_key = pd.Series(instance).astype(str) + "\x1f" + pd.Series(item).astype(str)
+    item_key = item_key.to_numpy(dtype=object)
+    duplicate = pd.DataFrame({"k": item_key, "m": rank_value}).duplicated(keep="first").to_numpy()
+    _fail_where(duplicate, rank_value, "min",
+                "is repeated for the same item; 'min' must be unique within an item", source)
+
+    families = []
+    for k in range(n_families):
+        group = _check_labels(frame, f"g{k}", source)
+        oq = _numeric(frame, f"oq{k}", source)
+        moq = _numeric(frame, f"moq{k}", source)
+        _fail_where(oq <= 0, oq, f"oq{k}", "must be > 0", source)
+        _fail_where(moq < 0, moq, f"moq{k}", "must be >= 0", source)
+        row = _first_disagreement(item_key, group)
+        if row is not None:
+            raise MOQInputError(
+                f"item {item[row]!r} is split across groups of family {k}; all lines of an "
+                f"item must be in the same group", row=row + 1, column=f"g{k}",
+                value=group[row], source=source)
+        group_key = pd.Series(instance).astype(str) + "\x1f" + pd.Series(group).astype(str)
+        row = _first_disagreement(group_key.to_numpy(dtype=object), moq)
+        if row is not None:
+            raise MOQInputError(
+                f"group {group[row]!r} of family {k} has different thresholds on different "
+                f"lines; 'moq{k}' must be identical on every line of a group",
+                row=row + 1, column=f"moq{k}", value=_plain(moq[row]), source=source)
+        families.append((group, oq, moq))
+
+    instances = []
+    instance_codes, instance_names = pd.factorize(instance)
+    for code, inst_name in enumerate(instance_names):
+        rows = np.flatnonzero(instance_codes == code)
+        instances.append(_make_instance(
+            rows, item[rows], rank_value[rows], reward[rows], cost[rows], target[rows],
+            [(g[rows], oq[rows], moq[rows]) for g, oq, moq in families],
+            None if "instance" not in frame.columns else str(inst_name)))
+    return Batch(instances, len(frame))
+
+
+def _make_instance(rows, item, rank_value, reward, cost, target, families, name) -> Instance:
+    item_codes, item_ids = pd.factorize(item)
+    order = np.lexsort((rank_value, item_codes))
+    line_item = item_codes[order].astype(np.int64)
+    counts = np.bincount(line_item, minlength=len(item_ids))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    line_rank = np.arange(line_item.shape[0]) - starts[line_item]
+    first_line = starts  # first line (sorted order) of each item, to read its group
+    fams = []
+    for group, oq, moq in families:
+        group_sorted = group[order]
+        codes, labels = pd.factorize(group_sorted)
+        moq_sorted = moq[order]
+        group_moq = np.zeros(len(labels))
+        group_moq[codes] = moq_sorted
+        fams.append(Family(item_group=codes[first_line].astype(np.int64),
+                           oq=np.ascontiguousarray(oq[order], dtype=np.float64),
+                           moq=group_moq, labels=np.asarray(labels, dtype=object)))
+    arrays = dict(items=np.asarray(item_ids, dtype=object), line_item=line_item,
+                  line_rank=line_rank.astype(np.int64),
+                  line_min=rank_value[order], reward=reward[order], cost=cost[order],
+                  target=target[order], rows=np.asarray(rows)[order].astype(np.int64))
+    for value in arrays.values():
+        value.setflags(write=False)
+    return Instance(**arrays, families=tuple(fams), name=name)

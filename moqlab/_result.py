@@ -1,0 +1,103 @@
+"""The result object every method returns, built only after the verifier has run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from ._check import Check, check
+from ._instance import Instance
+
+MODES = ("budget", "min_target", "max_target")
+
+# Statuses: what a user can rely on.
+#   optimal            proven optimal (exact methods)
+#   feasible           verified feasible, optimality not proven (heuristics)
+#   time_limit         an exact method stopped at its limit; the order is feasible, see info
+#   target_unreachable target mode: no budget-optimal order reaches the target (see design)
+#   infeasible         the verifier rejected the method's answer (a bug: reported, never hidden)
+
+
+class Answer(NamedTuple):
+    """What a method hands back to :func:`moqlab.solve`: lines taken per item and a claim."""
+
+    take: np.ndarray
+    status: str = "feasible"
+    message: str = ""
+    info: dict = {}
+
+
+@dataclass
+class Result:
+    """The answer to one solve, verified by :func:`moqlab.check`.
+
+    ``selected`` is a boolean per line in instance line order; ``selected_rows`` the same
+    aligned with the rows of the table the instance was read from. ``take[i]`` is the number
+    of lines taken for item ``i`` (``quantities`` maps item ids to it). ``info`` holds
+    method-specific figures (bounds, gaps, solver versions, compile time).
+    """
+
+    method: str
+    mode: str
+    limit: float
+    selected: np.ndarray
+    take: np.ndarray
+    reward: float
+    cost: float
+    target: float
+    feasible: bool
+    status: str
+    message: str
+    seconds: float
+    check: Check
+    instance: Instance = field(repr=False)
+    info: dict = field(default_factory=dict)
+
+    @property
+    def quantities(self) -> dict:
+        return {str(item): int(k) for item, k in zip(self.instance.items, self.take)}
+
+    def selected_rows(self, n_rows: int | None = None) -> np.ndarray:
+        """Boolean per row of the source table (rows of other instances are ``False``)."""
+        n_rows = int(self.instance.rows.max()) + 1 if n_rows is None else n_rows
+        out = np.zeros(n_rows, dtype=bool)
+        out[self.instance.rows] = self.selected
+        return out
+
+    def summary(self) -> dict:
+        """A JSON-ready summary (what the command line prints)."""
+        out = {"instance": self.instance.name, "method": self.method, "mode": self.mode,
+               "limit": self.limit, "reward": self.reward, "cost": self.cost,
+               "target": self.target, "feasible": self.feasible, "status": self.status,
+               "lines": int(self.selected.sum()), "seconds": self.seconds}
+        if self.message:
+            out["message"] = self.message
+        for key, value in self.info.items():
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                out[key] = value
+        return out
+
+
+def build_result(instance: Instance, answer: Answer, *, method: str, mode: str, limit: float,
+                 seconds: float) -> Result:
+    """Verify a method's answer and wrap it; an answer that fails the verifier is reported as
+    ``infeasible`` with the verifier's reasons, never as feasible."""
+    take = np.asarray(answer.take, dtype=np.int64)
+    if take.shape != (instance.n_items,):
+        raise RuntimeError(f"method {method!r} returned take of shape {take.shape}, "
+                           f"expected ({instance.n_items},)")
+    take = np.clip(take, 0, instance.item_length)
+    selected = instance.selection_from_take(take)
+    verdict = check(instance, selected, budget=limit if mode == "budget" else None)
+    status, message = answer.status, answer.message
+    if not verdict.feasible:
+        status = "infeasible"
+        message = "; ".join(verdict.reasons[:5]) + ("" if len(verdict.reasons) <= 5 else
+                                                   f"; and {len(verdict.reasons) - 5} more")
+    return Result(method=method, mode=mode, limit=float(limit), selected=selected, take=take,
+                  reward=verdict.reward, cost=verdict.cost, target=verdict.target,
+                  feasible=verdict.feasible, status=status, message=message,
+                  seconds=float(seconds), check=verdict, instance=instance,
+                  info=dict(answer.info))

@@ -1,0 +1,171 @@
+"""One entry point, ``solve(instance, budget= | min_target= | max_target=, method=)``.
+
+Methods are pure functions ``fn(instance, mode, limit, **options) -> Answer`` registered by
+name below; a method may also offer a batch function
+``fn_batch(instances, mode, limits, **options) -> list[Answer]`` that solves many instances
+at once (JAX methods use ``jax.vmap``). :func:`solve` times the method, verifies the answer
+with :func:`moqlab.check` and returns a :class:`moqlab.Result`.
+
+Example::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(["a", "b", "c"], [6.0, 5.0, 4.0], [3.0, 2.0, 2.0])
+    >>> res = moqlab.solve(inst, budget=4, method="enumerate")
+    >>> res.reward, res.status
+    (9.0, 'optimal')
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._errors import MOQInputError
+from ._instance import Batch, Instance
+from ._result import MODES, Answer, Result, build_result
+
+# name -> (module, single-instance function, batch function or None)
+_METHODS: dict[str, tuple[str, str, str | None]] = {
+    "enumerate": ("moqlab._enumerate", "solve_enumerate", None),
+    "greedy": ("moqlab._greedy", "solve_greedy", None),
+    "roundup": ("moqlab._greedy", "solve_roundup", None),
+    "milp": ("moqlab._milp", "solve_milp", None),
+    "jax-greedy": ("moqlab._jax_greedy", "solve_jax_greedy", "solve_jax_greedy_batch"),
+    "search": ("moqlab._search", "solve_search", "solve_search_batch"),
+    "relax": ("moqlab._relax", "solve_relax", "solve_relax_batch"),
+}
+
+AUTO_ENUMERATE_ORDERS = 1 << 16
+AUTO_MILP_LINES = 2000
+
+
+def methods() -> list[str]:
+    """Names of the methods available in this installation."""
+    out = []
+    for name, (module, _, _) in _METHODS.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        out.append(name)
+    return out
+
+
+def _load(method: str, batch: bool = False):
+    if method not in _METHODS:
+        raise MOQInputError(f"unknown method {method!r}; available: {', '.join(methods())}")
+    module_name, single, batched = _METHODS[method]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MOQInputError(f"method {method!r} is not available here ({exc})") from None
+    name = batched if batch else single
+    return None if name is None else getattr(module, name)
+
+
+def parse_mode(budget=None, min_target=None, max_target=None) -> tuple[str, float]:
+    """Exactly one of the three modes, checked; returns ``(mode, limit)``."""
+    given = [(m, v) for m, v in zip(MODES, (budget, min_target, max_target)) if v is not None]
+    if len(given) != 1:
+        raise MOQInputError("give exactly one of budget=, min_target=, max_target= "
+                            f"(got {', '.join(m for m, _ in given) or 'none'})")
+    mode, limit = given[0]
+    values = np.atleast_1d(np.asarray(limit, dtype=np.float64))
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise MOQInputError(f"{mode} must be a finite number >= 0", column=mode,
+                            value=np.asarray(limit).ravel()[int(np.flatnonzero(bad)[0])].item())
+    return mode, limit
+
+
+def _auto(instance: Instance) -> str:
+    orders = math.prod(int(n) + 1 for n in instance.item_length)
+    if orders <= AUTO_ENUMERATE_ORDERS:
+        return "enumerate"
+    if instance.n_lines <= AUTO_MILP_LINES and "milp" in methods():
+        return "milp"
+    return "greedy"
+
+
+def solve(instance, *, budget=None, min_target=None, max_target=None, method: str = "auto",
+          **options):
+    """Solve one instance (or every instance of a :class:`Batch`) in one mode.
+
+    Parameters
+    ----------
+    instance : Instance or Batch (or a sequence of instances)
+    budget, min_target, max_target : exactly one; for a batch, a scalar or one per instance.
+    method : ``"enumerate"``, ``"greedy"``, ``"roundup"``, ``"milp"``, ``"jax-greedy"``,
+        ``"search"``, ``"relax"`` or ``"auto"`` (enumeration when at most 65,536 orders
+        exist, else the MILP up to 2,000 lines, else greedy).
+    **options : passed to the method (e.g. ``time_limit`` for ``milp``, ``seed``).
+
+    Returns
+    -------
+    Result (or a list of them, one per instance of a batch).
+    """
+    mode, limit = parse_mode(budget, min_target, max_target)
+    if isinstance(instance, (Batch, Sequence)) and not isinstance(instance, Instance):
+        return solve_batch(list(instance), method=method, **{mode: limit}, **options)
+    if not isinstance(instance, Instance):
+        raise MOQInputError(f"expected an Instance or Batch, got {type(instance).__name__}")
+    if np.ndim(limit) != 0:
+        raise MOQInputError(f"{mode} must be a scalar for a single instance")
+    name = _auto(instance) if method == "auto" else method
+    fn = _load(name)
+    start = time.perf_counter()
+    answer = fn(instance, mode, float(limit), **options)
+    seconds = time.perf_counter() - start
+    return build_result(instance, answer, method=name, mode=mode, limit=float(limit),
+                        seconds=seconds)
+
+
+def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
+                max_target=None, method: str = "greedy", **options) -> list[Result]:
+    """Solve many instances; batched methods (JAX) solve them in one compiled call.
+
+    ``seconds`` of each result is the batch's wall time divided by its size.
+    """
+    mode, limit = parse_mode(budget, min_target, max_target)
+    instances = list(instances)
+    limits = np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(instances),))
+    if method == "auto":
+        return [solve(inst, method="auto", **{mode: float(lim)}, **options)
+                for inst, lim in zip(instances, limits)]
+    fn_batch = _load(method, batch=True)
+    if fn_batch is None:
+        return [solve(inst, method=method, **{mode: float(lim)}, **options)
+                for inst, lim in zip(instances, limits)]
+    start = time.perf_counter()
+    answers: list[Answer] = fn_batch(instances, mode, limits, **options)
+    seconds = (time.perf_counter() - start) / max(1, len(instances))
+    return [build_result(inst, ans, method=method, mode=mode, limit=float(lim), seconds=seconds)
+            for inst, ans, lim in zip(instances, answers, limits)]
+
+
+def moqsolv(frame: pd.DataFrame, *, budget=None, min_target=None, max_target=None,
+            method: str = "auto", **options) -> pd.Series:
+    """The pandas front, after Lokad's ``moqsolv``: a boolean Series aligned with ``frame``
+    saying which rows (lines) are ordered. A table with an ``instance`` column is solved per
+    instance (a scalar limit applies to each).
+
+    Example::
+
+        >>> import pandas as pd, moqlab
+        >>> df = pd.DataFrame({"id": ["a", "a", "b"], "min": [1, 2, 1],
+        ...                    "reward": [5.0, 1.0, 3.0], "cost": [2.0, 2.0, 1.0]})
+        >>> moqlab.moqsolv(df, budget=3).tolist()
+        [True, False, True]
+    """
+    batch = Batch.from_frame(frame)
+    results = solve(batch, budget=budget, min_target=min_target, max_target=max_target,
+                    method=method, **options)
+    selected = np.zeros(len(frame), dtype=bool)
+    for res in results:
+        selected[res.instance.rows] = res.selected
+    return pd.Series(selected, index=frame.index, name="selected")
