@@ -9,7 +9,7 @@ lines with a positive reward come first). A bad line followed by good ones is po
 them, so ranking all lines by key never asks for a line before its predecessor.
 
 **greedy** (MOQ-aware). For every group with a threshold, its *opening bundle* is the
-shortest run of its positive-key lines, in key order, whose contributions reach the
+shortest run of its lines, in key order, whose contributions reach the
 threshold; ``rho_g`` is the bundle's reward-to-cost ratio and the keys of the group's lines
 are capped at ``rho_g`` (reaching a threshold is weighed as one bundle). Lines are then
 scanned by decreasing key (ties: item, then rank) while the key is positive:
@@ -19,9 +19,11 @@ scanned by decreasing key (ties: item, then rank) while the key is positive:
 * a line that would open closed groups triggers a bundle: for each closed group involved, its
   lines in scan order are added until the threshold is reached, and any closed group touched
   by an added line joins the bundle (closure across families). The bundle is taken whole if
-  it fits the remaining budget, else the closed groups of the triggering line are marked
-  failed (their lines are skipped from then on). Filling a group prefers lines that open no
-  further group, so that bundles do not cascade across families.
+  it fits the remaining budget and its total reward is positive, else the triggering item
+  is closed. A group that cannot
+  reach its threshold with the usable lines is retired (its lines are skipped
+  from then on) and the bundle rebuilt without it. Filling a group prefers lines that open
+  no further group, so that bundles do not cascade across families.
 
 Every intermediate order is valid, so nothing is left below a threshold; a final pass drops
 any group still short (kept as a safeguard, never expected to act). In the target modes the
@@ -123,10 +125,9 @@ def greedy_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
         floor = _floor(fam.moq)
         for g in np.flatnonzero(fam.moq > 0):
             lines = groups.lines(k, g)
-            lines = lines[key[lines] > 0]
             reached = np.flatnonzero(np.cumsum(fam.oq[lines]) >= floor[g])
             if reached.size == 0:
-                rho = -np.inf  # the group cannot open with worthwhile lines
+                rho = -np.inf  # the group can never reach its threshold
             else:
                 bundle = lines[:reached[0] + 1]
                 rho = instance.reward[bundle].sum() / cost[bundle].sum()
@@ -169,9 +170,10 @@ class _State:
 
 
 def _bundle(state: _State, trigger: int, groups: _Groups, usable: np.ndarray,
-            key: np.ndarray) -> list[int]:
+            key: np.ndarray) -> tuple[list[int], tuple[int, int] | None]:
     """Lines of the bundle that opens the closed groups ``trigger`` touches (closure across
-    families), or ``[]`` when some group of the closure cannot reach its threshold."""
+    families) and ``None``; or ``[]`` and the first group of the closure that cannot reach its
+    threshold with usable lines."""
     inst = state.instance
     bundle = [trigger]
     in_bundle = {trigger}
@@ -187,7 +189,7 @@ def _bundle(state: _State, trigger: int, groups: _Groups, usable: np.ndarray,
             for j in groups.lines(k, g):
                 if total >= floor:
                     break
-                if j in in_bundle or not usable[j] or key[j] <= 0:
+                if j in in_bundle or not usable[j]:
                     continue
                 new = [c for c in state.closed_groups(inst.line_item[j]) if c not in closure]
                 if new and not expand:
@@ -198,10 +200,10 @@ def _bundle(state: _State, trigger: int, groups: _Groups, usable: np.ndarray,
                 closure.update(new)
                 pending.extend(new)
         if total < floor:
-            return []
+            return [], (k, g)
     # Lines of one item must be added in rank order (they are, but keep it explicit).
     bundle.sort(key=lambda j: (inst.line_item[j], inst.line_rank[j]))
-    return bundle
+    return bundle, None
 
 
 def _greedy_moves(instance: Instance, budget: float):
@@ -227,14 +229,20 @@ def _greedy_moves(instance: Instance, budget: float):
             else:
                 usable[instance.item_start[i]:instance.item_start[i + 1]] = False
             continue
-        bundle = _bundle(state, j, groups, usable, key)
-        cost = float(instance.cost[bundle].sum()) if bundle else np.inf
-        if bundle and state.spent + cost <= budget + allowance:
+        bundle, short = _bundle(state, j, groups, usable, key)
+        while short is not None and usable[j]:
+            # A group that cannot reach its threshold now never will (usable lines only
+            # shrink): retire it and rebuild the bundle without it.
+            usable[groups.lines(*short)] = False
+            bundle, short = _bundle(state, j, groups, usable, key)
+        if short is not None:
+            continue
+        fits = state.spent + float(instance.cost[bundle].sum()) <= budget + allowance
+        if fits and float(instance.reward[bundle].sum()) > 0:
             state.add(bundle)
             moves.append(bundle)
         else:
-            for k, g in state.closed_groups(i):
-                usable[groups.lines(k, g)] = False
+            usable[instance.item_start[i]:instance.item_start[i + 1]] = False
     return state, moves
 
 
