@@ -84,6 +84,15 @@ def _cmd_solve(args) -> int:
     return 1 if any(res.status == "infeasible" for res in results) else 0
 
 
+def _cmd_bench(args) -> int:
+    from ._bench import run_bench  # matplotlib is imported only for this command
+
+    for path in run_bench(args.out, quick=args.quick, sizes=args.sizes,
+                          method_names=args.methods, progress=not args.no_progress):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moqlab", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds, for methods that take one (milp)")
     p.add_argument("--seed", type=int, help="random seed, for randomised methods")
     p.set_defaults(handler=_cmd_solve)
+
+    b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "
+                       "and figures (see moqlab._bench)")
+    b.add_argument("--out", default="paper/results", help="results folder (default: %(default)s)")
+    b.add_argument("--quick", action="store_true", help="smallest size, 3 cases per family")
+    b.add_argument("--size", action="append", dest="sizes", help="size class (repeatable)")
+    b.add_argument("--method", action="append", dest="methods", help="method (repeatable)")
+    b.add_argument("--no-progress", action="store_true", dest="no_progress")
+    b.set_defaults(handler=_cmd_bench)
     return parser
 
 

@@ -1,0 +1,428 @@
+"""The reproducible report behind ``moqlab bench``: every method on the benchmark cases,
+with the tables and figures that the paper and the notebooks read.
+
+**Cases.** :func:`bench_cases` takes the instance suite (``moqlab.load_suite(size)``) when
+it is installed, and otherwise falls back to Pisinger's 0/1 knapsack instances shipped in
+``datasets/pisinger/`` (proven optima ``z``, budget mode). Both give
+:class:`BenchCase` records with a reference value ``optimum`` (``proven`` says whether it is
+a proven optimum or only the best known value).
+
+**Quality.** For a result of reward ``r`` on a case of reference ``z``, the gap is
+``(z - r) / |z|`` (``z - r`` when ``z = 0``): 0 is optimal, larger is worse; in the target
+modes it compares the reward of the order reached with the exact method's at the same
+target (it can then be negative). A result the verifier rejects counts as infeasible and
+is left out of the gaps.
+
+**Speed.** ``instances/s`` and ``lines/s`` divide the number of instances (lines) a method
+solved by the wall time of its calls; batched methods (JAX) are timed after a warm-up call,
+so compile time is reported separately (``compile_seconds``) and never mixed with run time.
+
+Example (the quick run takes about a minute on two cores)::
+
+    >>> from moqlab._bench import run_bench
+    >>> paths = run_bench("paper/results", quick=True)      # doctest: +SKIP
+    >>> sorted(p.name for p in paths)                       # doctest: +SKIP
+    ['gap_vs_time.png', 'highs_time.png', 'machine.json', 'runs.csv', 'table.csv', ...]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ._errors import MOQInputError, MOQSizeError
+from ._instance import Instance
+from ._pisinger import DATASETS, read_pisinger
+from ._solve import _METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
+
+DEFAULT_SIZES = ("small", "medium", "large")
+BATCH_METHODS = tuple(name for name, (_, _, batched) in _METHODS.items() if batched)
+# Pisinger files by size class when the suite is absent (n = 20 and 50, then n = 100).
+PISINGER_BY_SIZE = {
+    "small": ("knapPI_11_20_1000.csv", "knapPI_1_50_1000.csv", "knapPI_9_50_1000.csv"),
+    "medium": ("knapPI_1_50_100000.csv", "knapPI_1_100_100000.csv"),
+}
+
+
+class BenchCase(NamedTuple):
+    """One benchmark case: an instance, its mode and limit, and a reference value."""
+
+    name: str
+    family: str
+    size: str
+    instance: Instance
+    mode: str
+    limit: float
+    optimum: float | None
+    proven: bool
+
+
+# ------------------------------------------------------------------------------ cases
+def suite_sizes() -> tuple[str, ...]:
+    """The size classes of the installed suite (or of the Pisinger fallback)."""
+    try:
+        from . import _generate
+    except ImportError:
+        return tuple(PISINGER_BY_SIZE)
+    return tuple(getattr(_generate, "SIZES", DEFAULT_SIZES))
+
+
+def _from_suite(size: str) -> list[BenchCase] | None:
+    try:
+        from ._generate import load_suite
+    except ImportError:
+        return None
+    return [BenchCase(c.name, c.family, c.size, c.instance, c.mode, float(c.limit),
+                      None if c.optimum is None else float(c.optimum), bool(c.proven))
+            for c in load_suite(size)]
+
+
+def _from_pisinger(size: str) -> list[BenchCase]:
+    cases = []
+    for filename in PISINGER_BY_SIZE.get(size, ()):
+        family = "pisinger-" + filename.split("_")[1]
+        for case in read_pisinger(DATASETS / "pisinger" / filename):
+            cases.append(BenchCase(case.name, family, size, case.instance, "budget",
+                                   case.budget, case.optimum, True))
+    return cases
+
+
+def _first_per_family(cases: Sequence[BenchCase], per_family: int) -> list[BenchCase]:
+    seen: dict[str, int] = {}
+    out = []
+    for case in cases:
+        if seen.get(case.family, 0) < per_family:
+            out.append(case)
+            seen[case.family] = seen.get(case.family, 0) + 1
+    return out
+
+
+def bench_cases(size: str, per_family: int | None = None) -> list[BenchCase]:
+    """Deterministic cases of one size class: the suite's when installed, else Pisinger's;
+    ``per_family`` keeps the first cases of each family (quick runs)."""
+    cases = _from_suite(size)
+    if cases is None:
+        cases = _from_pisinger(size)
+    return cases if per_family is None else _first_per_family(cases, per_family)
+
+
+# ---------------------------------------------------------------------------- quality
+def relative_gap(reward: float, optimum: float | None) -> float:
+    """``(optimum - reward) / |optimum|`` (absolute when the optimum is 0); NaN if unknown."""
+    if optimum is None or not math.isfinite(optimum):
+        return math.nan
+    scale = abs(optimum)
+    return (optimum - reward) / scale if scale > 1e-12 else optimum - reward
+
+
+def eligible(method: str, instance: Instance) -> bool:
+    """Whether a method can be asked this instance (enumeration only when tiny)."""
+    if method == "enumerate":
+        return math.prod(int(n) + 1 for n in instance.item_length) <= AUTO_ENUMERATE_ORDERS
+    return True
+
+
+def method_options(method: str, quick: bool) -> dict:
+    """Options a method is run with in the report (the MILP's time limit)."""
+    return {"time_limit": 10.0 if quick else 60.0} if method == "milp" else {}
+
+
+def _row(case: BenchCase, res, seconds: float) -> dict:
+    return {"method": res.method, "case": case.name, "family": case.family, "size": case.size,
+            "mode": case.mode, "lines": case.instance.n_lines, "items": case.instance.n_items,
+            "reward": res.reward, "optimum": case.optimum, "proven": case.proven,
+            "gap": relative_gap(res.reward, case.optimum) if res.feasible else math.nan,
+            "feasible": bool(res.feasible), "status": res.status, "seconds": seconds}
+
+
+def _solve_group(method: str, cases: list[BenchCase], options: dict) -> list[dict]:
+    """Solve cases sharing a mode; batched methods get one warm-up and one timed call."""
+    if method in BATCH_METHODS:
+        limits = {"budget": None, "min_target": None, "max_target": None}
+        limits[cases[0].mode] = [c.limit for c in cases]
+        call = lambda: solve_batch([c.instance for c in cases], method=method,  # noqa: E731
+                                   **{k: v for k, v in limits.items() if v is not None},
+                                   **options)
+        start = time.perf_counter()
+        call()
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        results = call()
+        wall = time.perf_counter() - start
+        rows = [_row(c, r, wall / len(cases)) for c, r in zip(cases, results)]
+        for row in rows:
+            row["compile_seconds"] = max(0.0, first - wall)
+        return rows
+    rows = []
+    for case in cases:
+        start = time.perf_counter()
+        res = solve(case.instance, method=method, **{case.mode: case.limit}, **options)
+        rows.append(_row(case, res, time.perf_counter() - start))
+    return rows
+
+
+def run_method(method: str, cases: Sequence[BenchCase], quick: bool = True) -> list[dict]:
+    """One row per case the method is eligible for: reward, gap, feasibility, seconds."""
+    options = method_options(method, quick)
+    todo = [c for c in cases if eligible(method, c.instance)]
+    rows = []
+    for key in dict.fromkeys((c.family, c.mode) for c in todo):
+        group = [c for c in todo if (c.family, c.mode) == key]
+        try:
+            rows += _solve_group(method, group, options)
+        except MOQSizeError:
+            continue
+    return rows
+
+
+def summarise(runs: pd.DataFrame, machine: str) -> pd.DataFrame:
+    """The results table: per method, family and size, gaps, feasibility and speed."""
+    def one(group: pd.DataFrame) -> pd.Series:
+        gaps = group["gap"].dropna()
+        seconds = group["seconds"].sum()
+        return pd.Series({
+            "instances": len(group),
+            "mean_gap": gaps.mean() if len(gaps) else math.nan,
+            "worst_gap": gaps.max() if len(gaps) else math.nan,
+            "feasible": group["feasible"].mean(),
+            "optimal_proven": group["proven"].mean(),
+            "instances_per_s": len(group) / seconds if seconds > 0 else math.nan,
+            "lines_per_s": group["lines"].sum() / seconds if seconds > 0 else math.nan,
+            "mean_seconds": group["seconds"].mean(),
+        })
+    table = (runs.groupby(["method", "family", "size"], sort=False)[list(runs.columns)]
+             .apply(one).reset_index())
+    table["machine"] = machine
+    return table
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A Markdown rendering of :func:`summarise`'s table (no extra dependency)."""
+    formats = {"mean_gap": "{:.3%}", "worst_gap": "{:.3%}", "feasible": "{:.0%}",
+               "optimal_proven": "{:.0%}", "instances_per_s": "{:.4g}",
+               "lines_per_s": "{:.4g}", "mean_seconds": "{:.3g}", "instances": "{:d}"}
+    columns = [c for c in table.columns if c != "machine"]
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    body = ""
+    for _, row in table.iterrows():
+        cells = []
+        for c in columns:
+            value = row[c]
+            if c in formats and isinstance(value, (int, float, np.number)) and not pd.isna(value):
+                value = formats[c].format(int(value) if c == "instances" else float(value))
+            elif pd.isna(value):
+                value = "–"
+            cells.append(str(value))
+        body += "| " + " | ".join(cells) + " |\n"
+    machine = table["machine"].iloc[0] if len(table) else ""
+    return head + body + f"\nMachine: {machine}\n"
+
+
+# ------------------------------------------------------------------------- throughput
+def throughput(method: str, cases: Sequence[BenchCase], batch_sizes: Sequence[int],
+               repeats: int = 3) -> list[dict]:
+    """Instances/s against batch size: cases are cycled to fill each batch; each size is
+    compiled by a warm-up call, then the best of ``repeats`` timed calls is kept."""
+    rows = []
+    mode = cases[0].mode
+    cases = [c for c in cases if c.mode == mode]
+    for size in batch_sizes:
+        chosen = [cases[i % len(cases)] for i in range(size)]
+        instances = [c.instance for c in chosen]
+        limits = [c.limit for c in chosen]
+        start = time.perf_counter()
+        solve_batch(instances, method=method, **{mode: limits})
+        first = time.perf_counter() - start
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            solve_batch(instances, method=method, **{mode: limits})
+            best = min(best, time.perf_counter() - start)
+        lines = sum(i.n_lines for i in instances)
+        rows.append({"method": method, "batch": size, "seconds": best,
+                     "instances_per_s": size / best, "lines_per_s": lines / best,
+                     "compile_seconds": max(0.0, first - best)})
+    return rows
+
+
+# ---------------------------------------------------------------------------- machine
+def machine_info() -> dict:
+    """What the figures were measured on: CPU model, cores, JAX backend, commit."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
+    try:
+        import jax
+        info["jax"] = jax.__version__
+        info["jax_backend"] = jax.default_backend()
+        info["jax_devices"] = len(jax.devices())
+    except Exception:  # jax is a dependency, but the report must not die on a bad backend
+        info["jax_backend"] = "unavailable"
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True, check=True,
+                                        cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        info["commit"] = "unknown"
+    return info
+
+
+def machine_label(info: dict) -> str:
+    return f"{info['cpu']}, {info['cores']} cores, JAX {info.get('jax_backend', '?')}"
+
+
+# ---------------------------------------------------------------------------- figures
+def _figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_gap_vs_time(runs: pd.DataFrame, path: Path) -> None:
+    """Mean gap against mean seconds per instance, one marker per method and size."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for method, group in runs.groupby("method", sort=False):
+        per_size = group.groupby("size", sort=False).agg(gap=("gap", "mean"),
+                                                          seconds=("seconds", "mean"))
+        ax.plot(per_size["seconds"], per_size["gap"] * 100, "o-", label=method)
+        for size, row in per_size.iterrows():
+            ax.annotate(size, (row["seconds"], row["gap"] * 100), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds per instance (log)")
+    ax.set_ylabel("mean gap to optimum (%)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def plot_throughput(rows: pd.DataFrame, path: Path) -> None:
+    """Instances per second against batch size (log-log), one line per method."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for method, group in rows.groupby("method", sort=False):
+        ax.plot(group["batch"], group["instances_per_s"], "o-", label=method)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size (instances)")
+    ax.set_ylabel("instances per second")
+    if len(rows):
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def plot_highs_time(runs: pd.DataFrame, path: Path) -> None:
+    """The exact MILP's (HiGHS) seconds against instance size in lines."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    exact = runs[runs["method"] == "milp"]
+    for family, group in exact.groupby("family", sort=False):
+        ax.scatter(group["lines"], group["seconds"], s=12, label=family)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("lines in the instance")
+    ax.set_ylabel("HiGHS seconds")
+    if len(exact):
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "milp not installed", ha="center", transform=ax.transAxes)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------ driver
+def plan(quick: bool, sizes: Sequence[str] | None = None,
+         method_names: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """The sizes and methods a run covers (quick: the smallest size only)."""
+    available = methods()
+    chosen = list(method_names) if method_names else available
+    unknown = [m for m in chosen if m not in available]
+    if unknown:
+        raise MOQInputError(f"methods not available here: {', '.join(unknown)}; "
+                            f"available: {', '.join(available)}")
+    all_sizes = suite_sizes()
+    chosen_sizes = list(sizes) if sizes else list(all_sizes[:1] if quick else all_sizes)
+    return chosen_sizes, chosen
+
+
+def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
+              method_names: Sequence[str] | None = None, progress: bool = True) -> list[Path]:
+    """Run the methods on the cases and write ``runs.csv``, ``table.csv``, ``table.md``,
+    ``throughput.csv``, ``machine.json`` and three figures into ``out``; returns the paths."""
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    chosen_sizes, chosen_methods = plan(quick, sizes, method_names)
+    per_family = 3 if quick else None
+    cases = {size: bench_cases(size, per_family) for size in chosen_sizes}
+    info = machine_info()
+    label = machine_label(info)
+    rows: list[dict] = []
+    jobs = [(m, s) for s in chosen_sizes for m in chosen_methods if cases[s]]
+    for method, size in tqdm(jobs, desc="moqlab bench", disable=not progress):
+        rows += run_method(method, cases[size], quick)
+    runs = pd.DataFrame(rows)
+    if runs.empty:
+        raise MOQInputError("no benchmark case could be solved (no cases for these sizes?)")
+    runs["machine"] = label
+    table = summarise(runs, label)
+
+    batch_sizes = [1, 4, 16] if quick else [1, 4, 16, 64, 256]
+    through_cases = cases[chosen_sizes[-1]] or cases[chosen_sizes[0]]
+    through = []
+    for method in tqdm([m for m in chosen_methods if m in BATCH_METHODS or m == "greedy"],
+                       desc="throughput", disable=not progress):
+        through += throughput(method, through_cases, batch_sizes, repeats=1 if quick else 3)
+    through = pd.DataFrame(through, columns=["method", "batch", "seconds", "instances_per_s",
+                                             "lines_per_s", "compile_seconds"])
+    through["machine"] = label
+
+    info.update({"quick": quick, "sizes": chosen_sizes, "methods": chosen_methods,
+                 "source": "suite" if _from_suite_available() else "pisinger"})
+    paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md",
+                                           "throughput.csv", "machine.json", "gap_vs_time.png",
+                                           "throughput.png", "highs_time.png")}
+    runs.to_csv(paths["runs.csv"], index=False)
+    table.to_csv(paths["table.csv"], index=False)
+    paths["table.md"].write_text(markdown_table(table))
+    through.to_csv(paths["throughput.csv"], index=False)
+    paths["machine.json"].write_text(json.dumps(info, indent=2) + "\n")
+    plot_gap_vs_time(runs, paths["gap_vs_time.png"])
+    plot_throughput(through, paths["throughput.png"])
+    plot_highs_time(runs, paths["highs_time.png"])
+    return list(paths.values())
+
+
+def _from_suite_available() -> bool:
+    try:
+        from ._generate import load_suite  # noqa: F401
+    except ImportError:
+        return False
+    return True
