@@ -1,0 +1,441 @@
+"""``milp``: the exact oracle, a mixed-integer program solved by HiGHS (through ``highspy``).
+
+The model (one instance, lines ``j``, items ``i``, MOQ families ``k`` with groups ``g``)::
+
+    x_j in {0, 1}                          line j is ordered
+    y_g in {0, 1}                          group g is open (only groups with moq_g > 0)
+    x_j <= x_{j-1}                         prefix: inside an item, line j needs line j-1
+    x_{first(i)} <= y_{g(i)}               an item of a group with a minimum opens the group
+                                           (the prefix rows carry this to the item's other lines)
+    sum_{j in g} oq_j x_j >= moq_g y_g     an open group reaches its threshold
+    sum_j cost_j x_j <= C                  budget (row "cost")
+    sum_j reward_j x_j >= R_floor          used by the tie and frontier stages (row "reward")
+
+built in one call from numpy arrays (a CSR matrix), so 100k-line models build in well under
+a second. HiGHS runs with ``mip_rel_gap = 0`` and an absolute gap below the resolution of the
+data (see :func:`resolution`), so an ``optimal`` status is a proof.
+
+**Budget mode, ties.** The design note's ``q_C`` is lexicographic: (1) maximise reward;
+(2) among orders of reward ``R*``, minimise cost; (3) among those of cost ``c*``, maximise
+target (minimise it in max-target mode). Stage 2 adds ``reward >= R* - delta_R`` and
+stage 3 ``cost <= c* + delta_C``, each warm-started from the previous incumbent, where
+``delta`` is half the data's grid step (integer data: 0.5), so only exact ties are admitted.
+A stage is skipped when it provably cannot change the answer: stage 3 when ``target`` equals
+``cost`` on every line (the default target) or is zero, stage 2 when every cost is zero.
+When the tie stages are not wanted, ``ties=False`` runs stage 1 only (the reward is still
+proven optimal; cost and target ties are then HiGHS's choice).
+
+**Target modes: walking the frontier.** Frontier orders have strictly increasing reward and
+cost. The walk starts at ``q_0`` (the budget-mode answer for ``C = 0``, ties as the mode
+says). From a frontier order of reward ``R`` the next one is ``q_{c'}`` with
+``c' = min{cost(o) : reward(o) > R}`` -- the budget-optimal order changes exactly when the
+budget first affords a better reward. Each step is: (a) minimise cost subject to
+``reward >= R + delta_R`` (strict improvement on the data grid; infeasible means the walk is
+over); (b) maximise reward subject to ``cost <= c' + delta_C``, ``reward >= R + delta_R``
+(every such order costs exactly ``c'``, so stage 2 is skipped); (c) the target tie stage.
+min-target stops at the first order with target ``>= T`` (or at the last frontier order,
+``target_unreachable``); max-target at the first one with target ``> T`` and returns the one
+before (the empty order if ``q_0`` already exceeds ``T``). Both read the walked prefix with
+:func:`moqlab._frontier.pick_target`, the rule shared by every exact method. Cost: up to
+three MILPs per frontier order visited; the walk stops as soon as the answer is known.
+
+Example::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(["a", "b", "c"], [6.0, 5.0, 4.0], [3.0, 2.0, 2.0])
+    >>> res = moqlab.solve(inst, budget=4, method="milp")
+    >>> res.reward, res.status, res.info["proven_optimal"]
+    (9.0, 'optimal', True)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from ._check import TOLERANCE
+from ._frontier import pick_target
+from ._instance import Instance
+from ._result import Answer
+
+HIGHS_VERSION = (f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}."
+                 f"{highspy.HIGHS_VERSION_PATCH}")
+COST_ROW, REWARD_ROW = 0, 1
+_INF = highspy.kHighsInf
+MAX_GRID_DIGITS = 6
+
+
+# ----------------------------------------------------------------- data grid
+
+
+def resolution(values) -> float | None:
+    """Largest step ``10**-d`` (``d <= 6``) such that every value is a multiple of it, or
+    ``None`` (real data). Sums of such values are multiples of the step, so two different
+    totals differ by at least the step: half of it separates ties from improvements.
+
+    >>> resolution([3.0, -2.0, 10.0]), resolution([0.25, 1.5]), resolution([1 / 3])
+    (1.0, 0.01, None)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    for digits in range(MAX_GRID_DIGITS + 1):
+        scaled = values * 10.0 ** digits
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0 ** -digits
+    return None
+
+
+def tie_margin(values) -> float:
+    """Margin ``delta`` below which two totals of ``values`` count as equal: half the grid
+    step, or for real data ``max(1e-6, 1e-9 * sum |values|)`` (above HiGHS's 1e-7 row
+    feasibility tolerance, so a required improvement is a real one)."""
+    step = resolution(values)
+    if step is not None:
+        return 0.5 * step
+    return max(1e-6, TOLERANCE * float(np.abs(values).sum()))
+
+
+# --------------------------------------------------------------------- model
+
+
+class Model(NamedTuple):
+    """Column layout and matrix of the MILP (see the module docstring)."""
+
+    n_lines: int
+    n_cols: int
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: sp.csr_matrix
+    open_columns: list  # per family: (group ids with moq > 0, their y columns)
+
+
+def build_model(instance: Instance) -> Model:
+    """The MILP's arrays for ``instance`` (no Python loop over lines or groups)."""
+    n = instance.n_lines
+    starts = instance.item_start[:-1]
+    first_line = starts[instance.item_length > 0]
+    rows, cols, vals = [], [], []
+    row_lower, row_upper = [], []
+    n_rows = 0
+
+    def add_rows(r, c, v, lower, upper):
+        nonlocal n_rows
+        rows.append(np.asarray(r, dtype=np.int64) + n_rows)
+        cols.append(np.asarray(c, dtype=np.int64))
+        vals.append(np.asarray(v, dtype=np.float64))
+        count = len(lower)
+        row_lower.append(np.asarray(lower, dtype=np.float64))
+        row_upper.append(np.asarray(upper, dtype=np.float64))
+        n_rows += count
+
+    # Row 0: cost (budget); row 1: reward (floor, used by tie and frontier stages).
+    lines = np.arange(n)
+    add_rows(np.zeros(n), lines, instance.cost, [-_INF], [_INF])
+    add_rows(np.zeros(n), lines, instance.reward, [-_INF], [_INF])
+
+    # Prefix: x_j - x_{j-1} <= 0 for every line that is not its item's first.
+    follow = np.flatnonzero(instance.line_rank > 0)
+    m = follow.size
+    add_rows(np.concatenate([np.arange(m), np.arange(m)]),
+             np.concatenate([follow, follow - 1]),
+             np.concatenate([np.ones(m), -np.ones(m)]), np.full(m, -_INF), np.zeros(m))
+
+    n_cols = n
+    open_columns = []
+    for fam in instance.families:
+        with_minimum = np.flatnonzero(fam.moq > 0)
+        y = np.full(fam.n_groups, -1, dtype=np.int64)
+        y[with_minimum] = n_cols + np.arange(with_minimum.size)
+        n_cols += with_minimum.size
+        open_columns.append((with_minimum, y[with_minimum]))
+        if with_minimum.size == 0:
+            continue
+        # Activation: x_first(i) - y_g(i) <= 0 for the items of groups with a minimum.
+        item_of_first = instance.line_item[first_line]
+        gated = first_line[fam.moq[fam.item_group[item_of_first]] > 0]
+        g_of = fam.item_group[instance.line_item[gated]]
+        a = gated.size
+        add_rows(np.concatenate([np.arange(a), np.arange(a)]),
+                 np.concatenate([gated, y[g_of]]),
+                 np.concatenate([np.ones(a), -np.ones(a)]), np.full(a, -_INF), np.zeros(a))
+        # Threshold: sum_{j in g} oq_j x_j - moq_g y_g >= 0, one row per group with a minimum.
+        row_of_group = np.full(fam.n_groups, -1, dtype=np.int64)
+        row_of_group[with_minimum] = np.arange(with_minimum.size)
+        line_group = fam.item_group[instance.line_item]
+        member = np.flatnonzero(row_of_group[line_group] >= 0)
+        add_rows(np.concatenate([row_of_group[line_group[member]], np.arange(with_minimum.size)]),
+                 np.concatenate([member, y[with_minimum]]),
+                 np.concatenate([fam.oq[member], -fam.moq[with_minimum]]),
+                 np.zeros(with_minimum.size), np.full(with_minimum.size, _INF))
+
+    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(n_rows, n_cols))
+    return Model(n, n_cols, np.zeros(n_cols), np.ones(n_cols), np.concatenate(row_lower),
+                 np.concatenate(row_upper), matrix, open_columns)
+
+
+def load_model(model: Model, *, threads: int | None = None) -> highspy.Highs:
+    """A silent HiGHS object holding ``model`` (binary columns, zero objective)."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    matrix = model.matrix
+    status = highs.passModel(
+        model.n_cols, matrix.shape[0], matrix.nnz, int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize), 0.0, np.zeros(model.n_cols), model.col_lower,
+        model.col_upper, model.row_lower, model.row_upper,
+        matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
+        matrix.data.astype(np.float64), np.ones(model.n_cols, dtype=np.int32))
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the MOQ model")
+    return highs
+
+
+# -------------------------------------------------------------------- stages
+
+
+class Stage(NamedTuple):
+    """One HiGHS run: ``take`` (lines per item, ``None`` if no solution), ``proven``."""
+
+    take: np.ndarray | None
+    proven: bool
+    infeasible: bool
+    objective: float
+    bound: float
+    gap: float
+    nodes: int
+    seconds: float
+
+
+@dataclass
+class Run:
+    """One instance's HiGHS object, data margins and running statistics."""
+
+    instance: Instance
+    model: Model
+    highs: highspy.Highs
+    deadline: float
+    delta_reward: float
+    delta_cost: float
+    ties: bool
+    nodes: int = 0
+    mip_seconds: float = 0.0
+    solves: int = 0
+    proven: bool = True
+    first: Stage | None = None
+    stopped: Stage | None = None
+    notes: list = field(default_factory=list)
+
+    def columns_of(self, take: np.ndarray) -> np.ndarray:
+        """Full column vector (x and y) of the order ``take``."""
+        inst = self.instance
+        selected = inst.selection_from_take(take).astype(np.float64)
+        values = np.zeros(self.model.n_cols)
+        values[:inst.n_lines] = selected
+        for fam, (groups, y_cols) in zip(inst.families, self.model.open_columns):
+            if groups.size:
+                used = np.bincount(fam.item_group[inst.line_item], weights=selected,
+                                   minlength=fam.n_groups)
+                values[y_cols] = used[groups] > 0
+        return values
+
+    def totals(self, take: np.ndarray) -> tuple[float, float, float]:
+        selected = self.instance.selection_from_take(take)
+        inst = self.instance
+        return (float(inst.reward[selected].sum()), float(inst.cost[selected].sum()),
+                float(inst.target[selected].sum()))
+
+    def stage(self, objective: np.ndarray, maximise: bool, *, cost_upper=_INF,
+              reward_lower=-_INF, start: np.ndarray | None = None) -> Stage:
+        """Optimise ``objective . x`` under the given cost/reward rows (warm-started)."""
+        highs = self.highs
+        costs = np.zeros(self.model.n_cols)
+        costs[:self.model.n_lines] = objective
+        highs.changeColsCost(self.model.n_cols, np.arange(self.model.n_cols, dtype=np.int32),
+                             costs)
+        highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise
+                                   else highspy.ObjSense.kMinimize)
+        highs.changeRowBounds(COST_ROW, -_INF, float(cost_upper))
+        highs.changeRowBounds(REWARD_ROW, float(reward_lower), _INF)
+        highs.setOptionValue("mip_abs_gap", 0.99 * tie_margin(objective))
+        remaining = self.deadline - time.perf_counter()
+        highs.setOptionValue("time_limit", max(remaining, 1e-3))
+        if start is not None:
+            highs.setSolution(self.model.n_cols, np.arange(self.model.n_cols, dtype=np.int32),
+                              self.columns_of(start))
+        began = time.perf_counter()
+        highs.run()
+        seconds = time.perf_counter() - began
+        status = highs.getModelStatus()
+        info = highs.getInfo()
+        self.solves += 1
+        self.nodes += int(info.mip_node_count)
+        self.mip_seconds += seconds
+        has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
+        take = None
+        if has_solution:
+            x = np.asarray(highs.getSolution().col_value)[:self.model.n_lines]
+            take = np.bincount(self.instance.line_item, weights=x > 0.5,
+                               minlength=self.instance.n_items).astype(np.int64)
+        proven = status == highspy.HighsModelStatus.kOptimal
+        infeasible = status in (highspy.HighsModelStatus.kInfeasible,
+                                highspy.HighsModelStatus.kUnboundedOrInfeasible)
+        result = Stage(take, proven, infeasible, float(info.objective_function_value),
+                       float(info.mip_dual_bound), float(info.mip_gap), int(info.mip_node_count),
+                       seconds)
+        if not (proven or infeasible):
+            self.proven = False
+            self.stopped = self.stopped or result
+        if self.first is None:
+            self.first = result
+        return result
+
+
+def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
+               reward_floor: float = -_INF, known_min_cost: bool = False,
+               start: np.ndarray | None = None) -> np.ndarray | None:
+    """``q_C`` by the tie rules (lexicographic stages), among orders with
+    ``reward >= reward_floor``; ``None`` when no valid order satisfies the floor.
+    ``known_min_cost``: every admissible order costs the same (stage 2 skipped)."""
+    inst = run.instance
+    empty = np.zeros(inst.n_items, dtype=np.int64)
+    if start is None and reward_floor == -_INF and budget >= 0:
+        start = empty  # always feasible: a time limit still leaves an incumbent
+    first = run.stage(inst.reward, True, cost_upper=budget, reward_lower=reward_floor,
+                      start=start)
+    if first.take is None:
+        if first.infeasible:
+            return None
+        run.notes.append("no valid order found before the time limit")
+        return None
+    take = first.take
+    if not (run.ties and first.proven):
+        return take
+    reward, cost, target = run.totals(take)
+    floor = reward - run.delta_reward
+    if not known_min_cost and np.any(inst.cost != 0):
+        second = run.stage(inst.cost, False, cost_upper=budget, reward_lower=floor, start=take)
+        if second.take is None or not second.proven:
+            return take if second.take is None else second.take
+        take = second.take
+        reward, cost, target = run.totals(take)
+    if np.array_equal(inst.target, inst.cost) or not np.any(inst.target != 0):
+        return take
+    third = run.stage(inst.target, prefer_larger_target,
+                      cost_upper=min(budget, cost + run.delta_cost), reward_lower=floor,
+                      start=take)
+    return take if third.take is None else third.take
+
+
+# ------------------------------------------------------------------- answers
+
+
+def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 300.0,
+               mip_rel_gap: float = 0.0, threads: int | None = None,
+               ties: bool = True) -> Answer:
+    """Exact answer by HiGHS in any mode (see the module docstring for the method).
+
+    ``time_limit`` (seconds) bounds the whole call (all stages); ``mip_rel_gap`` > 0 turns
+    the oracle into a heuristic (the status is then ``feasible`` unless the gap closed);
+    ``threads`` is HiGHS's thread count; ``ties=False`` skips the cost/target tie stages.
+
+    ``info``: ``highs_version``, ``proven_optimal``, ``bound`` and ``gap`` (of the HiGHS
+    run a limit stopped, else of the first reward stage: in budget mode, the optimum), ``nodes`` (all stages), ``mip_seconds`` (time inside
+    HiGHS), ``solves`` (HiGHS runs), ``build_seconds``; in target modes ``frontier``
+    (frontier orders walked).
+    """
+    began = time.perf_counter()
+    model = build_model(instance)
+    highs = load_model(model, threads=threads)
+    highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    run = Run(instance, model, highs, began + float(time_limit),
+              tie_margin(instance.reward), tie_margin(instance.cost), ties)
+    build_seconds = time.perf_counter() - began
+    prefer_larger = mode != "max_target"
+    empty = np.zeros(instance.n_items, dtype=np.int64)
+
+    if mode == "budget":
+        budget = _budget_row(instance, float(limit))
+        take = best_order(run, budget, prefer_larger)
+        take = empty if take is None else take
+        status, message = _status(run, mip_rel_gap)
+        return Answer(take, status, message, _info(run, build_seconds))
+    if mode not in ("min_target", "max_target"):
+        raise ValueError(f"unknown mode {mode!r}")
+
+    frontier, targets = _walk(run, mode, float(limit), prefer_larger)
+    info = _info(run, build_seconds)
+    info["frontier"] = len(frontier)
+    if not run.proven:
+        status, message = _status(run, mip_rel_gap)
+        message += f"; the frontier walk stopped after {len(frontier)} orders"
+        return Answer(frontier[-1] if frontier else empty, status, message, info)
+    position, status, message = pick_target(targets, mode, float(limit))
+    if position < 0:
+        return Answer(empty, status, message, info)
+    if status == "optimal" and mip_rel_gap > 0:
+        status = "feasible"
+    return Answer(frontier[position], status, message, info)
+
+
+def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
+    """Frontier orders from ``q_0`` until the answer of ``mode`` is known."""
+    allowance = TOLERANCE * max(1.0, abs(limit))
+    frontier, targets = [], []
+    take = best_order(run, _budget_row(run.instance, 0.0), prefer_larger)
+    while take is not None:
+        reward, cost, target = run.totals(take)
+        frontier.append(take)
+        targets.append(target)
+        if mode == "min_target" and target >= limit - allowance:
+            break
+        if mode == "max_target" and target > limit + allowance:
+            break
+        floor = reward + run.delta_reward
+        cheapest = run.stage(run.instance.cost, False, reward_lower=floor)
+        if cheapest.take is None or not cheapest.proven:
+            break  # no better order exists (infeasible) or the time limit stopped it
+        _, next_cost, _ = run.totals(cheapest.take)
+        take = best_order(run, next_cost + run.delta_cost, prefer_larger, reward_floor=floor,
+                          known_min_cost=True, start=cheapest.take)
+    return frontier, targets
+
+
+def _budget_row(instance: Instance, budget: float) -> float:
+    """Row bound for ``cost <= budget``: on a cost grid the bound is moved half a step past
+    the largest grid total within the verifier's allowance, so HiGHS's feasibility tolerance
+    can neither admit a total above the budget nor cut one at it."""
+    allowed = budget + TOLERANCE * max(1.0, abs(budget))
+    step = resolution(instance.cost)
+    if step is None:
+        return budget
+    return math.floor(allowed / step + 1e-9) * step + 0.5 * step
+
+
+def _status(run: Run, mip_rel_gap: float) -> tuple[str, str]:
+    first = run.stopped or run.first
+    if run.proven:
+        if mip_rel_gap > 0:
+            return "feasible", f"HiGHS stopped within mip_rel_gap={mip_rel_gap:g}"
+        return "optimal", ""
+    notes = "; ".join(run.notes)
+    return ("time_limit",
+            f"HiGHS time limit reached before proving optimality: best bound "
+            f"{first.bound:g}, relative gap {first.gap:.3g}" + (f"; {notes}" if notes else ""))
+
+
+def _info(run: Run, build_seconds: float) -> dict:
+    first = run.stopped or run.first
+    return {"highs_version": HIGHS_VERSION, "proven_optimal": bool(run.proven),
+            "bound": None if first is None else first.bound,
+            "gap": None if first is None else first.gap, "nodes": run.nodes,
+            "mip_seconds": run.mip_seconds, "solves": run.solves,
+            "build_seconds": build_seconds}
