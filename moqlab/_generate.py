@@ -428,7 +428,8 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
             families.append(_capped_family(rng, n, n_categories, li, line_units,
                                            tightness * mean, "c", integral=True))
         else:
-            families.append(_capped_family(rng, n, n_suppliers, li, line_units * price[li],
+            families.append(_capped_family(rng, n, n_suppliers, li,
+                                           np.round(line_units * price[li], 2),
                                            tightness * mean * price, "s", integral=False))
     ids = _item_ids(n, "i")
     families = [(ids[li] if group is None else group, oq, threshold)

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--method", action="append", dest="methods", help="method (repeatable)")
     b.add_argument("--no-progress", action="store_true", dest="no_progress")
     b.set_defaults(handler=_cmd_bench)
+
+    from ._cli_data import add_data_commands  # generate, suite
+    add_data_commands(sub)
     return parser
 
 
