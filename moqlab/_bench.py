@@ -45,7 +45,6 @@ from ._instance import Instance
 from ._pisinger import DATASETS, read_pisinger
 from ._solve import _METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
 
-DEFAULT_SIZES = ("small", "medium", "large")
 BATCH_METHODS = tuple(name for name, (_, _, batched) in _METHODS.items() if batched)
 # Pisinger files by size class when the suite is absent (n = 20 and 50, then n = 100).
 PISINGER_BY_SIZE = {
@@ -68,23 +67,44 @@ class BenchCase(NamedTuple):
 
 
 # ------------------------------------------------------------------------------ cases
-def suite_sizes() -> tuple[str, ...]:
-    """The size classes of the installed suite (or of the Pisinger fallback)."""
+def _suite_cases(size: str):
+    """The suite's cases of one size, or ``None`` when no suite is installed or built."""
     try:
-        from . import _generate
+        from ._suite import load_suite
     except ImportError:
-        return tuple(PISINGER_BY_SIZE)
-    return tuple(getattr(_generate, "SIZES", DEFAULT_SIZES))
+        return None
+    try:
+        cases = load_suite(size)
+    except (MOQInputError, OSError):  # no manifest yet, or a size it does not have
+        return None
+    return cases or None
+
+
+def suite_available() -> bool:
+    """Whether the instance suite (``moqlab.load_suite``) is installed and built."""
+    try:
+        from ._suite import SIZES
+    except ImportError:
+        return False
+    return _suite_cases(SIZES[0]) is not None
+
+
+def suite_sizes() -> tuple[str, ...]:
+    """The size classes benchmarked: the suite's when it is available, else Pisinger's."""
+    if suite_available():
+        from ._suite import SIZES
+        return tuple(SIZES)
+    return tuple(PISINGER_BY_SIZE)
 
 
 def _from_suite(size: str) -> list[BenchCase] | None:
-    try:
-        from ._generate import load_suite
-    except ImportError:
+    cases = _suite_cases(size)
+    if cases is None:
         return None
     return [BenchCase(c.name, c.family, c.size, c.instance, c.mode, float(c.limit),
-                      None if c.optimum is None else float(c.optimum), bool(c.proven))
-            for c in load_suite(size)]
+                      None if c.optimum is None or pd.isna(c.optimum) else float(c.optimum),
+                      bool(c.proven))
+            for c in cases]
 
 
 def _from_pisinger(size: str) -> list[BenchCase]:
@@ -367,7 +387,7 @@ def plan(quick: bool, sizes: Sequence[str] | None = None,
         raise MOQInputError(f"methods not available here: {', '.join(unknown)}; "
                             f"available: {', '.join(available)}")
     all_sizes = suite_sizes()
-    chosen_sizes = list(sizes) if sizes else list(all_sizes[:1] if quick else all_sizes)
+    chosen_sizes = list(sizes) if sizes else list(all_sizes[:2] if quick else all_sizes)
     return chosen_sizes, chosen
 
 
@@ -405,7 +425,7 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     through["machine"] = label
 
     info.update({"quick": quick, "sizes": chosen_sizes, "methods": chosen_methods,
-                 "source": "suite" if _from_suite_available() else "pisinger"})
+                 "source": "suite" if suite_available() else "pisinger"})
     paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md",
                                            "throughput.csv", "machine.json", "gap_vs_time.png",
                                            "throughput.png", "highs_time.png")}
@@ -418,11 +438,3 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     plot_throughput(through, paths["throughput.png"])
     plot_highs_time(runs, paths["highs_time.png"])
     return list(paths.values())
-
-
-def _from_suite_available() -> bool:
-    try:
-        from ._generate import load_suite  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -1,0 +1,1 @@
+"""moqlab's asv benchmark suite (see ``benchmarks/README.md``)."""
