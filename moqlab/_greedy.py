@@ -177,8 +177,9 @@ def _bundle(state: _State, trigger: int, groups: _Groups, usable: np.ndarray,
     inst = state.instance
     bundle = [trigger]
     in_bundle = {trigger}
-    closure = set(state.closed_groups(inst.line_item[trigger]))
-    pending = list(closure)
+    first = state.closed_groups(inst.line_item[trigger])
+    closure = set(first)
+    pending = list(first)  # family order (popped from the end), not set order: reproducible
     while pending:
         k, g = pending.pop()
         fam = inst.families[k]
