@@ -51,6 +51,8 @@ Example::
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -181,9 +183,33 @@ def build_model(instance: Instance) -> Model:
                  np.concatenate(row_upper), matrix, open_columns)
 
 
+_banner_shown = False
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A new HiGHS object. HiGHS prints a copyright banner on stdout once per process, at the
+    first construction, before any option can be set; that first construction runs with file
+    descriptor 1 pointed at /dev/null so JSON printed by the command line stays clean."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highs = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    _banner_shown = True
+    return highs
+
+
 def load_model(model: Model, *, threads: int | None = None) -> highspy.Highs:
     """A silent HiGHS object holding ``model`` (binary columns, zero objective)."""
-    highs = highspy.Highs()
+    highs = _quiet_highs()
     highs.setOptionValue("output_flag", False)
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
@@ -203,8 +229,10 @@ def load_model(model: Model, *, threads: int | None = None) -> highspy.Highs:
 
 
 class Stage(NamedTuple):
-    """One HiGHS run: ``take`` (lines per item, ``None`` if no solution), ``proven``."""
+    """One HiGHS run: ``take`` (lines per item, ``None`` if no solution), ``proven``;
+    ``goal`` says what it optimised (for messages)."""
 
+    goal: str
     take: np.ndarray | None
     proven: bool
     infeasible: bool
@@ -253,7 +281,7 @@ class Run:
         return (float(inst.reward[selected].sum()), float(inst.cost[selected].sum()),
                 float(inst.target[selected].sum()))
 
-    def stage(self, objective: np.ndarray, maximise: bool, *, cost_upper=_INF,
+    def stage(self, goal: str, objective: np.ndarray, maximise: bool, *, cost_upper=_INF,
               reward_lower=-_INF, start: np.ndarray | None = None) -> Stage:
         """Optimise ``objective . x`` under the given cost/reward rows (warm-started)."""
         highs = self.highs
@@ -288,7 +316,7 @@ class Run:
         proven = status == highspy.HighsModelStatus.kOptimal
         infeasible = status in (highspy.HighsModelStatus.kInfeasible,
                                 highspy.HighsModelStatus.kUnboundedOrInfeasible)
-        result = Stage(take, proven, infeasible, float(info.objective_function_value),
+        result = Stage(goal, take, proven, infeasible, float(info.objective_function_value),
                        float(info.mip_dual_bound), float(info.mip_gap), int(info.mip_node_count),
                        seconds)
         if not (proven or infeasible):
@@ -309,8 +337,8 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
     empty = np.zeros(inst.n_items, dtype=np.int64)
     if start is None and reward_floor == -_INF and budget >= 0:
         start = empty  # always feasible: a time limit still leaves an incumbent
-    first = run.stage(inst.reward, True, cost_upper=budget, reward_lower=reward_floor,
-                      start=start)
+    first = run.stage("max reward", inst.reward, True, cost_upper=budget,
+                      reward_lower=reward_floor, start=start)
     if first.take is None:
         if first.infeasible:
             return None
@@ -322,14 +350,15 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
     reward, cost, target = run.totals(take)
     floor = reward - run.delta_reward
     if not known_min_cost and np.any(inst.cost != 0):
-        second = run.stage(inst.cost, False, cost_upper=budget, reward_lower=floor, start=take)
+        second = run.stage("min cost among reward ties", inst.cost, False, cost_upper=budget,
+                           reward_lower=floor, start=take)
         if second.take is None or not second.proven:
             return take if second.take is None else second.take
         take = second.take
         reward, cost, target = run.totals(take)
     if np.array_equal(inst.target, inst.cost) or not np.any(inst.target != 0):
         return take
-    third = run.stage(inst.target, prefer_larger_target,
+    third = run.stage("target among reward and cost ties", inst.target, prefer_larger_target,
                       cost_upper=min(budget, cost + run.delta_cost), reward_lower=floor,
                       start=take)
     return take if third.take is None else third.take
@@ -349,7 +378,7 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
 
     ``info``: ``highs_version``, ``proven_optimal``, ``bound`` and ``gap`` (of the HiGHS
     run a limit stopped, else of the first reward stage: in budget mode, the optimum), ``nodes`` (all stages), ``mip_seconds`` (time inside
-    HiGHS), ``solves`` (HiGHS runs), ``build_seconds``; in target modes ``frontier``
+    HiGHS), ``reward_seconds`` (the first reward stage alone), ``solves`` (HiGHS runs), ``build_seconds``; in target modes ``frontier``
     (frontier orders walked).
     """
     began = time.perf_counter()
@@ -400,7 +429,8 @@ def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
         if mode == "max_target" and target > limit + allowance:
             break
         floor = reward + run.delta_reward
-        cheapest = run.stage(run.instance.cost, False, reward_lower=floor)
+        cheapest = run.stage("next frontier cost", run.instance.cost, False,
+                             reward_lower=floor)
         if cheapest.take is None or not cheapest.proven:
             break  # no better order exists (infeasible) or the time limit stopped it
         _, next_cost, _ = run.totals(cheapest.take)
@@ -428,8 +458,9 @@ def _status(run: Run, mip_rel_gap: float) -> tuple[str, str]:
         return "optimal", ""
     notes = "; ".join(run.notes)
     return ("time_limit",
-            f"HiGHS time limit reached before proving optimality: best bound "
-            f"{first.bound:g}, relative gap {first.gap:.3g}" + (f"; {notes}" if notes else ""))
+            f"HiGHS time limit reached before proving optimality ({first.goal}): best "
+            f"bound {first.bound:g}, incumbent {first.objective:g}, relative gap "
+            f"{first.gap:.3g}" + (f"; {notes}" if notes else ""))
 
 
 def _info(run: Run, build_seconds: float) -> dict:
@@ -437,5 +468,7 @@ def _info(run: Run, build_seconds: float) -> dict:
     return {"highs_version": HIGHS_VERSION, "proven_optimal": bool(run.proven),
             "bound": None if first is None else first.bound,
             "gap": None if first is None else first.gap, "nodes": run.nodes,
-            "mip_seconds": run.mip_seconds, "solves": run.solves,
+            "mip_seconds": run.mip_seconds,
+            "reward_seconds": None if run.first is None else run.first.seconds,
+            "solves": run.solves,
             "build_seconds": build_seconds}
