@@ -70,7 +70,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 from ._check import TOLERANCE  # noqa: E402
-from ._dense import DenseInstance, stack_dense  # noqa: E402
+from ._dense import DenseInstance, bucket, stack_dense  # noqa: E402
 from ._frontier import frontier_indices, pick_target  # noqa: E402
 from ._greedy import _bundle, _drop_short_groups, _Groups, _State, greedy_keys  # noqa: E402
 from ._instance import Instance  # noqa: E402
@@ -139,7 +139,8 @@ def _anneal(dense: DenseInstance, budget, key, cfg: RelaxConfig, scales):
         "phi": 1.0 + cfg.init_scale * jax.random.normal(key_phi, dense.moq.shape),
     }
     reward_scale, cost_scale = scales
-    optimiser = optax.adam(cfg.learning_rate)
+    # eps_root keeps Adam differentiable where a gradient is exactly zero (sqrt at 0).
+    optimiser = optax.adam(cfg.learning_rate, eps_root=1e-16)
     inner = max(1, cfg.steps // cfg.outer)
     taus = cfg.tau_start * (cfg.tau_end / cfg.tau_start) ** (
         jnp.arange(cfg.outer) / max(1, cfg.outer - 1))
@@ -193,10 +194,11 @@ def relaxed_selection(reward, cost, dense: DenseInstance, budget, key, cfg: Rela
 
     Unlike the solver, this keeps ``x`` fractional (the last temperature) so that it is a
     smooth function of ``reward`` and ``cost`` (differentiated through the unrolled Adam
-    steps); :mod:`moqlab.diff` builds on it. The normalising scales are held constant.
+    steps); :mod:`moqlab.diff` builds on it. The normalising scales are constants read
+    from ``dense`` (the instance's own rewards and costs), not from the inputs.
     """
+    scales = _scales(dense, budget)
     dense = dense._replace(reward=reward * dense.mask, cost=cost * dense.mask)
-    scales = jax.lax.stop_gradient(_scales(dense, budget))
     return _anneal(dense, budget, key, cfg, scales)[2]
 
 
@@ -462,13 +464,16 @@ def _refined_budgets(instance: Instance, mode: str, limit: float, candidates, n:
 
 def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, restarts: int,
                  budgets: int, cfg: RelaxConfig, with_bound: bool) -> list[Answer]:
-    dense = stack_dense(instances)
+    # The batch axis is padded to a power of two (copies of the first instance, results
+    # discarded) so that batches of similar sizes share one compiled function.
+    padding = [instances[0]] * (bucket(len(instances)) - len(instances))
+    dense = stack_dense(list(instances) + padding)
     key = jax.random.key(seed)
-    keys = jax.random.split(key, (len(instances), restarts))
+    keys = jax.random.split(key, (len(instances) + len(padding), restarts))
     if mode == "budget":
-        grids = np.asarray(limits, dtype=np.float64)[:, None]
+        grids = np.asarray(list(limits) + [limits[0]] * len(padding), dtype=np.float64)[:, None]
     else:
-        grids = np.stack([_budget_grid(inst, budgets) for inst in instances])
+        grids = np.stack([_budget_grid(inst, budgets) for inst in list(instances) + padding])
     (takes, values, _, violations), (comp, run) = run_relaxation(dense, grids, keys, cfg)
     greedy = [greedy_keys(inst) for inst in instances]
     all_candidates = [_candidates(inst, takes[n], values[n], violations[n], grids[n], greedy[n])
@@ -478,9 +483,9 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
                 for inst, lim, cands in zip(instances, limits, all_candidates)]
         todo = [n for n, f in enumerate(fine) if f is not None]
         if todo:
-            grids2 = np.stack([fine[n] if fine[n] is not None else grids[n]
-                               for n in range(len(instances))])
-            keys2 = jax.random.split(jax.random.fold_in(key, 1), (len(instances), restarts))
+            grids2 = np.stack([fine[n] if n < len(fine) and fine[n] is not None else grids[n]
+                               for n in range(grids.shape[0])])
+            keys2 = jax.random.split(jax.random.fold_in(key, 1), keys.shape)
             (takes2, values2, _, viol2), (c2, r2) = run_relaxation(dense, grids2, keys2, cfg)
             comp, run = comp + c2, run + r2
             for n in todo:
