@@ -69,10 +69,11 @@ def _cmd_suite(args) -> int:
     from ._suite_build import build_suite, check_suite, suite_table
     if args.build:
         frame = build_suite(args.manifest, solve=not args.no_solve, workers=args.workers,
-                            sizes=args.size)
+                            sizes=args.size, names=args.case)
         print(suite_table(frame).to_string())
         return 0
-    problems = check_suite(args.manifest, solve=args.solve, max_seconds=args.max_seconds)
+    problems = check_suite(args.manifest, solve=args.solve, max_seconds=args.max_seconds,
+                           sizes=args.size)
     for problem in problems:
         print(f"moqlab suite: {problem}", file=sys.stderr)
     print(f"suite check: {'OK' if not problems else f'{len(problems)} problem(s)'}")
@@ -106,7 +107,9 @@ def add_data_commands(sub) -> None:
     s.add_argument("--no-solve", action="store_true", dest="no_solve",
                    help="--build: sizes and fingerprints only, no optima")
     s.add_argument("--size", action="append", choices=["tiny", "small", "medium", "large"],
-                   help="--build: only these size classes (repeatable)")
+                   help="only these size classes (repeatable)")
+    s.add_argument("--case", action="append",
+                   help="--build: rebuild only this case (repeatable), keep the other rows")
     s.add_argument("--workers", type=int, default=2, help="--build: parallel oracle runs")
     s.add_argument("--solve", action="store_true",
                    help="--check: also re-solve the cases that took at most --max-seconds")
