@@ -272,12 +272,13 @@ class _Subset:
         return out
 
 
-def _break_cost(quantity, price, b1, b2, d1, d2, merchant):
-    """Total cost of ``quantity`` units with breaks at ``b1 < b2`` (discounts ``d1 < d2``)."""
-    all_units = quantity * price * (1.0 - np.where(quantity >= b2, d2,
-                                                   np.where(quantity >= b1, d1, 0.0)))
-    incremental = price * (quantity - d1 * np.maximum(0.0, quantity - b1)
-                           - (d2 - d1) * np.maximum(0.0, quantity - b2))
+def _break_cost(quantity, prices, b1, b2, merchant):
+    """Total price of ``quantity`` units with tier unit prices ``prices = (p0, p1, p2)`` and
+    breaks ``b1 < b2``: all-units (``merchant``) ``q * p_tier(q)``, else incremental."""
+    p0, p1, p2 = prices
+    all_units = quantity * np.where(quantity >= b2, p2, np.where(quantity >= b1, p1, p0))
+    incremental = (p0 * np.minimum(quantity, b1) + p1 * np.clip(quantity - b1, 0.0, b2 - b1)
+                   + p2 * np.maximum(0.0, quantity - b2))
     return np.where(merchant, all_units, incremental)
 
 
@@ -307,10 +308,11 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
       Without breaks ``K(q) = c_i q``. With ``price_breaks`` ("merchant", "fiscal" or
       "mixed" = either per item), breaks at ``b1 = lot * max(1, round(mu_i U(0.5, 1.5) /
       lot))`` and ``b2 = 2 b1`` with discounts ``d1 ~ U(0.02, 0.08)``,
-      ``d2 = d1 + U(0.02, 0.08)``: merchant (all-units) ``K(q) = c q (1 - d(q))`` where
-      ``d(q)`` is the discount of the highest break ``<= q`` (so the step reaching a break
-      can cost zero or less); fiscal (incremental)
-      ``K(q) = c (q - d1 (q - b1)^+ - (d2 - d1) (q - b2)^+)``.
+      ``d2 = d1 + U(0.02, 0.08)``, i.e. tier prices ``p0 = c``, ``p1 = c (1 - d1)``,
+      ``p2 = c (1 - d2)`` (in cents): merchant (all-units) ``K(q) = q p(q)`` where ``p(q)``
+      is the price of the highest break ``<= q`` (so the step reaching a break can cost
+      zero or less); fiscal (incremental) ``K(q) = p0 min(q, b1) + p1 min((q - b1)^+,
+      b2 - b1) + p2 (q - b2)^+``.
 
     MOQ families, in the order given by ``moq`` (each scaled by ``tightness``; 0 turns
     them into "no minimum"):
@@ -416,9 +418,10 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
     if price_breaks is None:
         cost = np.round(line_units * price[li], 2)
     else:
-        args = (price[li], b1[li], b2[li], d1[li], d2[li], merchant_item[li])
-        cost = np.round(_break_cost(q_end, *args), 2) - np.round(_break_cost(q_start, *args), 2)
-        cost = np.round(cost, 2)
+        # tier prices in cents, so that every step costs a whole number of cents
+        tiers = (price[li], np.round(price * (1 - d1), 2)[li], np.round(price * (1 - d2), 2)[li])
+        args = (tiers, b1[li], b2[li], merchant_item[li])
+        cost = np.round(_break_cost(q_end, *args) - _break_cost(q_start, *args), 2)
 
     families = []
     for name in moq:
