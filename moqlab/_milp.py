@@ -61,7 +61,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ._check import TOLERANCE
+from ._check import TOLERANCE, check
 from ._frontier import pick_target
 from ._instance import Instance
 from ._result import Answer
@@ -71,6 +71,9 @@ HIGHS_VERSION = (f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}."
 COST_ROW, REWARD_ROW = 0, 1
 _INF = highspy.kHighsInf
 MAX_GRID_DIGITS = 6
+# HiGHS's integrality tolerance (its default 1e-6 lets x = 1e-6 on a line of reward 100 add
+# 1e-4 to a row, more than the half-step margins below); solutions are also re-checked.
+INTEGRALITY_TOLERANCE = 1e-9
 
 
 # ----------------------------------------------------------------- data grid
@@ -294,28 +297,17 @@ class Run:
         highs.changeRowBounds(COST_ROW, -_INF, float(cost_upper))
         highs.changeRowBounds(REWARD_ROW, float(reward_lower), _INF)
         highs.setOptionValue("mip_abs_gap", 0.99 * tie_margin(objective))
-        remaining = self.deadline - time.perf_counter()
-        highs.setOptionValue("time_limit", max(remaining, 1e-3))
         if start is not None:
             highs.setSolution(self.model.n_cols, np.arange(self.model.n_cols, dtype=np.int32),
                               self.columns_of(start))
-        began = time.perf_counter()
-        highs.run()
-        seconds = time.perf_counter() - began
-        status = highs.getModelStatus()
-        info = highs.getInfo()
-        self.solves += 1
-        self.nodes += int(info.mip_node_count)
-        self.mip_seconds += seconds
-        has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
-        take = None
-        if has_solution:
-            x = np.asarray(highs.getSolution().col_value)[:self.model.n_lines]
-            take = np.bincount(self.instance.line_item, weights=x > 0.5,
-                               minlength=self.instance.n_items).astype(np.int64)
+        take, status, info, seconds = self._run_checked(cost_upper, reward_lower)
         proven = status == highspy.HighsModelStatus.kOptimal
         infeasible = status in (highspy.HighsModelStatus.kInfeasible,
                                 highspy.HighsModelStatus.kUnboundedOrInfeasible)
+        if take is None and status == highspy.HighsModelStatus.kOptimal:
+            proven = False  # HiGHS's optimum did not survive rounding (see _run_checked)
+            self.notes.append(f"{goal}: HiGHS's solution breaks a constraint once rounded "
+                              "to 0/1, even at integrality tolerance 1e-12")
         result = Stage(goal, take, proven, infeasible, float(info.objective_function_value),
                        float(info.mip_dual_bound), float(info.mip_gap), int(info.mip_node_count),
                        seconds)
@@ -325,6 +317,42 @@ class Run:
         if self.first is None:
             self.first = result
         return result
+
+    def _run_checked(self, cost_upper: float, reward_lower: float):
+        """Run HiGHS and round its solution to a take; a rounded order that breaks the
+        cost/reward rows or an MOQ (possible when HiGHS exploits its integrality tolerance,
+        e.g. ``x = 1e-9`` on a line of reward 1e4) is re-solved once at a tolerance 1000x
+        smaller, then given up (``take = None``)."""
+        highs = self.highs
+        result = None, None, None, 0.0
+        for tolerance in (INTEGRALITY_TOLERANCE, INTEGRALITY_TOLERANCE * 1e-3):
+            highs.setOptionValue("mip_feasibility_tolerance", tolerance)
+            remaining = self.deadline - time.perf_counter()
+            highs.setOptionValue("time_limit", max(remaining, 1e-3))
+            began = time.perf_counter()
+            highs.run()
+            seconds = time.perf_counter() - began
+            status, info = highs.getModelStatus(), highs.getInfo()
+            self.solves += 1
+            self.nodes += int(info.mip_node_count)
+            self.mip_seconds += seconds
+            result = None, status, info, seconds
+            if info.primal_solution_status != highspy.kSolutionStatusFeasible:
+                break
+            x = np.asarray(highs.getSolution().col_value)[:self.model.n_lines]
+            take = np.bincount(self.instance.line_item, weights=x > 0.5,
+                               minlength=self.instance.n_items).astype(np.int64)
+            if self.rounded_ok(take, cost_upper, reward_lower):
+                result = take, status, info, seconds
+                break
+        highs.setOptionValue("mip_feasibility_tolerance", INTEGRALITY_TOLERANCE)
+        return result
+
+    def rounded_ok(self, take: np.ndarray, cost_upper: float, reward_lower: float) -> bool:
+        reward, cost, _ = self.totals(take)
+        slack = TOLERANCE * max(1.0, abs(cost_upper) if np.isfinite(cost_upper) else 1.0)
+        return (cost <= cost_upper + slack and reward >= reward_lower
+                and check(self.instance, self.instance.selection_from_take(take)).feasible)
 
 
 def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
@@ -378,7 +406,8 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
 
     ``info``: ``highs_version``, ``proven_optimal``, ``bound`` and ``gap`` (of the HiGHS
     run a limit stopped, else of the first reward stage: in budget mode, the optimum), ``nodes`` (all stages), ``mip_seconds`` (time inside
-    HiGHS), ``reward_seconds`` (the first reward stage alone), ``solves`` (HiGHS runs), ``build_seconds``; in target modes ``frontier``
+    HiGHS), ``reward_seconds`` and ``reward_proven`` (the first reward stage alone: in budget
+    mode, whether the optimal reward is proven even when a tie stage ran out of time), ``solves`` (HiGHS runs), ``build_seconds``; in target modes ``frontier``
     (frontier orders walked).
     """
     began = time.perf_counter()
@@ -403,16 +432,17 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     frontier, targets = _walk(run, mode, float(limit), prefer_larger)
     info = _info(run, build_seconds)
     info["frontier"] = len(frontier)
+    if not frontier:
+        status, message = _status(run, mip_rel_gap)
+        return Answer(empty, status, message, info)
+    position, status, message = pick_target(targets, mode, float(limit))
     if not run.proven:
+        # The walked prefix is read by the same rule; the answer is the best known one.
         status, message = _status(run, mip_rel_gap)
         message += f"; the frontier walk stopped after {len(frontier)} orders"
-        return Answer(frontier[-1] if frontier else empty, status, message, info)
-    position, status, message = pick_target(targets, mode, float(limit))
-    if position < 0:
-        return Answer(empty, status, message, info)
-    if status == "optimal" and mip_rel_gap > 0:
+    elif status == "optimal" and mip_rel_gap > 0:
         status = "feasible"
-    return Answer(frontier[position], status, message, info)
+    return Answer(empty if position < 0 else frontier[position], status, message, info)
 
 
 def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
@@ -470,5 +500,6 @@ def _info(run: Run, build_seconds: float) -> dict:
             "gap": None if first is None else first.gap, "nodes": run.nodes,
             "mip_seconds": run.mip_seconds,
             "reward_seconds": None if run.first is None else run.first.seconds,
+            "reward_proven": None if run.first is None else bool(run.first.proven),
             "solves": run.solves,
             "build_seconds": build_seconds}
