@@ -156,3 +156,17 @@ def test_milp_reproduces_all_500_pisinger_optima():
     began = time.perf_counter()
     check_pisinger(cases)
     print(f"500 Pisinger instances solved by milp in {time.perf_counter() - began:.1f} s")
+
+
+@pytest.mark.parametrize("mode", ["min_target", "max_target"])
+def test_frontier_walk_on_real_valued_example_matches_enumerate(mode):
+    # Four items of the example order: rewards on a 1e-4 grid in the hundreds, merchant
+    # price breaks (free or negative steps), three MOQ families; a 12-order frontier.
+    # (Guards the integrality-tolerance pitfall: x = 1e-6 on a big-reward line.)
+    frame = moqlab.read_lines(moqlab.dataset_path("examples/order.csv")).to_frame()
+    first = list(dict.fromkeys(frame["id"]))[:4]
+    inst = moqlab.Instance.from_frame(frame[frame["id"].isin(first)])
+    for limit in (5.0, 20.0, 48.0):
+        res = moqlab.solve(inst, method="milp", **{mode: limit})
+        ref = moqlab.solve(inst, method="enumerate", **{mode: limit})
+        same_answer(res, ref)
