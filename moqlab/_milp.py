@@ -15,6 +15,16 @@ built in one call from numpy arrays (a CSR matrix), so 100k-line models build in
 a second. HiGHS runs with ``mip_rel_gap = 0`` and an absolute gap below the resolution of the
 data (see :func:`resolution`), so an ``optimal`` status is a proof.
 
+**Numerics.** Data on a decimal grid (integers, cents, 4-decimal rewards: step ``s``) is exact:
+two different totals differ by at least ``s``, so the absolute gap ``0.495 s`` and the tie
+margins ``s / 2`` separate ties from improvements. Real data without a grid uses margins
+``max(1e-6, 1e-9 * sum |values|)``. HiGHS's integrality tolerance is lowered to 1e-9 (its
+default 1e-6 lets ``x = 1e-6`` on a line of reward 100 move a row by 1e-4, more than a
+margin), every solution is rounded to 0/1 and re-checked against the rows and MOQs (and
+re-solved at 1e-12 if it fails), and the budget row sits half a grid step above the largest
+grid total within the verifier's allowance. A time limit covers the whole call; HiGHS checks
+it between phases, so a run can overshoot it (presolve and root LP of very large models).
+
 **Budget mode, ties.** The design note's ``q_C`` is lexicographic: (1) maximise reward;
 (2) among orders of reward ``R*``, minimise cost; (3) among those of cost ``c*``, maximise
 target (minimise it in max-target mode). Stage 2 adds ``reward >= R* - delta_R`` and
