@@ -205,6 +205,20 @@ def run_method(method: str, cases: Sequence[BenchCase], quick: bool = True) -> l
     return rows
 
 
+def fill_reference(runs: pd.DataFrame) -> pd.DataFrame:
+    """Cases without a reference value take the reward of this run's exact answers
+    (``milp`` or ``enumerate`` with status ``optimal``), and their gaps are recomputed."""
+    runs = runs.copy()
+    exact = runs[runs["method"].isin(["milp", "enumerate"]) & (runs["status"] == "optimal")]
+    proven = exact.groupby("case")["reward"].first()
+    missing = runs["optimum"].isna() & runs["case"].isin(proven.index)
+    runs.loc[missing, "optimum"] = runs.loc[missing, "case"].map(proven)
+    runs.loc[missing, "proven"] = True
+    runs["gap"] = [relative_gap(r, z) if ok else math.nan
+                   for r, z, ok in zip(runs["reward"], runs["optimum"], runs["feasible"])]
+    return runs
+
+
 def summarise(runs: pd.DataFrame, machine: str) -> pd.DataFrame:
     """The results table: per method, family and size, gaps, feasibility and speed."""
     def one(group: pd.DataFrame) -> pd.Series:
@@ -249,6 +263,15 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 # ------------------------------------------------------------------------- throughput
+def throughput_cases(cases: Sequence[BenchCase]) -> list[BenchCase]:
+    """The cases batches are filled from: one family in budget mode (the largest one
+    available), so that every batch size compiles one shape."""
+    budget = [c for c in cases if c.mode == "budget"] or list(cases)
+    family = max(dict.fromkeys(c.family for c in budget),
+                 key=lambda f: max(c.instance.n_lines for c in budget if c.family == f))
+    return [c for c in budget if c.family == family]
+
+
 def throughput(method: str, cases: Sequence[BenchCase], batch_sizes: Sequence[int],
                repeats: int = 3) -> list[dict]:
     """Instances/s against batch size: cases are cycled to fill each batch; each size is
@@ -387,7 +410,7 @@ def plan(quick: bool, sizes: Sequence[str] | None = None,
         raise MOQInputError(f"methods not available here: {', '.join(unknown)}; "
                             f"available: {', '.join(available)}")
     all_sizes = suite_sizes()
-    chosen_sizes = list(sizes) if sizes else list(all_sizes[:2] if quick else all_sizes)
+    chosen_sizes = list(sizes) if sizes else list(all_sizes[:1] if quick else all_sizes)
     return chosen_sizes, chosen
 
 
@@ -411,11 +434,12 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     runs = pd.DataFrame(rows)
     if runs.empty:
         raise MOQInputError("no benchmark case could be solved (no cases for these sizes?)")
+    runs = fill_reference(runs)
     runs["machine"] = label
     table = summarise(runs, label)
 
-    batch_sizes = [1, 4, 16] if quick else [1, 4, 16, 64, 256]
-    through_cases = cases[chosen_sizes[-1]] or cases[chosen_sizes[0]]
+    batch_sizes = [1, 8] if quick else [1, 4, 16, 64, 256]
+    through_cases = throughput_cases(cases[chosen_sizes[-1]] or cases[chosen_sizes[0]])
     through = []
     for method in tqdm([m for m in chosen_methods if m in BATCH_METHODS or m == "greedy"],
                        desc="throughput", disable=not progress):
