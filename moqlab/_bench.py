@@ -298,6 +298,21 @@ def throughput(method: str, cases: Sequence[BenchCase], batch_sizes: Sequence[in
     return rows
 
 
+def dfl_table() -> pd.DataFrame | None:
+    """Decision-focused learning against two-stage training (``moqlab._dfl``'s small
+    experiment): held-out normalised regret per method, mean and spread over seeds;
+    ``None`` when the module is not installed."""
+    try:
+        from ._dfl import run_experiment
+    except ImportError:
+        return None
+    table = run_experiment(small=True)
+    return (table.groupby(["degree", "method"])
+            .agg(regret_mean=("regret", "mean"), regret_std=("regret", "std"),
+                 seeds=("regret", "size"), train_seconds=("seconds", "mean"))
+            .reset_index())
+
+
 # ---------------------------------------------------------------------------- machine
 def machine_info() -> dict:
     """What the figures were measured on: CPU model, cores, JAX backend, commit."""
@@ -448,6 +463,8 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
                                              "lines_per_s", "compile_seconds"])
     through["machine"] = label
 
+    dfl = None if quick else dfl_table()
+
     info.update({"quick": quick, "sizes": chosen_sizes, "methods": chosen_methods,
                  "source": "suite" if suite_available() else "pisinger"})
     paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md",
@@ -461,4 +478,7 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     plot_gap_vs_time(runs, paths["gap_vs_time.png"])
     plot_throughput(through, paths["throughput.png"])
     plot_highs_time(runs, paths["highs_time.png"])
+    if dfl is not None:
+        paths["dfl.csv"] = out / "dfl.csv"
+        dfl.to_csv(paths["dfl.csv"], index=False)
     return list(paths.values())
