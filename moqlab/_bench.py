@@ -209,11 +209,13 @@ def fill_reference(runs: pd.DataFrame) -> pd.DataFrame:
     """Cases without a reference value take the reward of this run's exact answers
     (``milp`` or ``enumerate`` with status ``optimal``), and their gaps are recomputed."""
     runs = runs.copy()
+    runs["optimum"] = runs["optimum"].astype(np.float64)
     exact = runs[runs["method"].isin(["milp", "enumerate"]) & (runs["status"] == "optimal")]
     proven = exact.groupby("case")["reward"].first()
     missing = runs["optimum"].isna() & runs["case"].isin(proven.index)
-    runs.loc[missing, "optimum"] = runs.loc[missing, "case"].map(proven)
-    runs.loc[missing, "proven"] = True
+    if missing.any():
+        runs.loc[missing, "optimum"] = runs.loc[missing, "case"].map(proven).astype(np.float64)
+        runs.loc[missing, "proven"] = True
     runs["gap"] = [relative_gap(r, z) if ok else math.nan
                    for r, z, ok in zip(runs["reward"], runs["optimum"], runs["feasible"])]
     return runs
