@@ -8,8 +8,11 @@ and measure the relative gap
   oracle stopped at its time limit, its best bound (an upper bound, so the gap is an
   over-estimate; such cases are flagged ``proven = False``);
 * target modes: the answer is a specific frontier order, so the gap is
-  ``|ref - reward| / |ref|`` against the proven frontier order's reward, and ``exact`` says
-  whether the method returned that reward.
+  ``|ref - reward| / |ref|`` against the proven frontier order's reward (a deviation: a
+  heuristic can overshoot), and ``exact`` says whether the method returned that reward.
+
+Rewards are money, so ``|ref|`` below 1 divides by 1 (an absolute gap). Budget and target
+modes are summarised on separate rows.
 
 Writes ``quality_cases.csv`` (one row per case and method) and ``quality_table.csv`` /
 ``quality_table.md`` (per size class and method: cases, feasibility rate, mean and worst gap,
@@ -47,9 +50,10 @@ def reference(case) -> tuple[float, str]:
 
 
 def gap(case, reward: float, ref: float) -> float:
+    """Relative gap; rewards are money, so a reference below 1 in size divides by 1."""
     if not math.isfinite(ref):
         return math.nan
-    scale = max(abs(ref), 1e-12)
+    scale = max(abs(ref), 1.0)
     diff = ref - reward if case.mode == "budget" else abs(ref - reward)
     return diff / scale
 
@@ -64,7 +68,8 @@ def case_rows(cases, methods) -> list[dict]:
             seconds = time.perf_counter() - start
             g = gap(case, res.reward, ref) if res.feasible else math.nan
             rows.append({"case": case.name, "family": case.family, "size": case.size,
-                         "mode": case.mode, "method": method, "lines": case.instance.n_lines,
+                         "mode": case.mode,
+                         "modes": "budget" if case.mode == "budget" else "target", "method": method, "lines": case.instance.n_lines,
                          "reward": res.reward, "reference": ref, "reference_kind": kind,
                          "proven": case.proven, "feasible": res.feasible, "status": res.status,
                          "gap": g, "exact": bool(res.feasible and math.isfinite(g)
@@ -77,7 +82,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(("tiny", "small", "medium", "large", "all"))}
     everything = rows.assign(size="all")
     frame = pd.concat([rows, everything], ignore_index=True)
-    table = frame.groupby(["size", "method"], sort=False).agg(
+    table = frame.groupby(["size", "modes", "method"], sort=False).agg(
         cases=("case", "size"),
         proven_refs=("proven", "sum"),
         feasible_rate=("feasible", "mean"),
@@ -86,15 +91,16 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         exact_rate=("exact", "mean"),
         median_seconds=("seconds", "median")).reset_index()
     table["_o"] = table["size"].map(order)
-    return table.sort_values(["_o", "method"]).drop(columns="_o").reset_index(drop=True)
+    return table.sort_values(["_o", "modes", "method"]).drop(columns="_o").reset_index(drop=True)
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    header = ("| size | method | cases | proven refs | feasible | mean gap % | worst gap % | "
-              "at reference | median s |")
-    lines = [header, "|" + "---|" * 9]
+    header = ("| size | modes | method | cases | proven refs | feasible | mean gap % | "
+              "worst gap % | at reference | median s |")
+    lines = [header, "|" + "---|" * 10]
     for row in table.itertuples(index=False):
-        lines.append(f"| {row.size} | {row.method} | {row.cases} | {row.proven_refs} | "
+        lines.append(f"| {row.size} | {row.modes} | {row.method} | {row.cases} | "
+                     f"{row.proven_refs} | "
                      f"{100 * row.feasible_rate:.0f}% | {row.mean_gap_pct:.3f} | "
                      f"{row.worst_gap_pct:.3f} | {100 * row.exact_rate:.0f}% | "
                      f"{row.median_seconds:.4f} |")
@@ -117,7 +123,9 @@ def main(argv=None) -> int:
     markdown = to_markdown(table)
     (out / "quality_table.md").write_text(
         "Gaps of the heuristics on the benchmark suite (datasets/suite), relative to the "
-        "proven optimum (or the MILP's best bound where it was not proven: an over-estimate)."
+        "proven optimum (or the MILP's best bound where it was not proven: an over-estimate;"
+        " cases without an optimum or a finite bound count for feasibility only). Written by "
+        "benchmarks/quality_table.py."
         "\n\n" + markdown)
     print(markdown)
     return 0
