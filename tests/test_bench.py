@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import moqlab
+from moqlab import _bench
 from moqlab._bench import (BenchCase, _from_pisinger, eligible, fill_reference,
                            markdown_table, relative_gap, run_method, summarise)
 from moqlab.cli import main
@@ -21,15 +22,23 @@ def test_relative_gap_is_zero_at_optimum_and_positive_below():
     assert math.isnan(relative_gap(5.0, None))
 
 
-def test_pisinger_fallback_cases_carry_proven_optima():
-    cases = _from_pisinger("small")
-    assert len(cases) == 300
-    case = cases[0]
+@pytest.fixture(scope="module")
+def pisinger_cases():
+    """One Pisinger file (100 instances of 20 items) as the fallback's 'small' class."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bench, "PISINGER_BY_SIZE", {"small": ("knapPI_11_20_1000.csv",)})
+        return _from_pisinger("small")
+
+
+def test_pisinger_fallback_cases_carry_proven_optima(pisinger_cases):
+    assert len(pisinger_cases) == 100
+    case = pisinger_cases[0]
+    assert case.family == "pisinger-11" and case.size == "small"
     assert case.mode == "budget" and case.proven and case.optimum == 1428.0
 
 
-def test_run_method_measures_gap_against_the_reference():
-    cases = _from_pisinger("small")[:3]
+def test_run_method_measures_gap_against_the_reference(pisinger_cases):
+    cases = pisinger_cases[:3]
     rows = run_method("greedy", cases)
     assert len(rows) == 3
     for row, case in zip(rows, cases):
