@@ -77,6 +77,9 @@ from ._instance import Instance  # noqa: E402
 from ._result import Answer  # noqa: E402
 
 
+BACKOFF = (1.0, 0.85, 0.7)  # budget mode: shares of the budget the relaxation runs at
+
+
 class RelaxConfig(NamedTuple):
     """Static settings of the relaxation (one compile per distinct value)."""
 
@@ -358,14 +361,27 @@ def _top_up(instance: Instance, take: np.ndarray, budget: float, keys) -> np.nda
 
 
 def repair(instance: Instance, take, budget: float, keys=None) -> np.ndarray:
-    """A valid order of cost ``<= budget`` from a rounded ``take``: clip to the ladders, lift
-    short groups the budget can complete, drop the other short groups, trim to the budget,
-    then fill greedily."""
+    """A valid order of cost ``<= budget`` from a rounded ``take``. Two repairs are run and
+    the better (reward, then cost) is kept:
+
+    * *drop first*: lift the short groups the budget can complete, drop the other short
+      groups, trim to the budget;
+    * *lift first*: lift every short group whatever the cost (round up), then trim to the
+      budget (the trim removes single lines while thresholds hold, whole groups otherwise):
+      this keeps the groups the relaxation opened when it ran slightly over budget;
+
+    each then filled greedily."""
     keys = greedy_keys(instance) if keys is None else keys
     take = np.clip(np.asarray(take, dtype=np.int64), 0, instance.item_length)
-    take = _drop_short_groups(instance, _top_up(instance, take, budget, keys))
-    take = _trim_to_budget(instance, take, budget)
-    return _fill(instance, take, budget, keys)
+    best, best_score = None, None
+    for lift_budget in (budget, np.inf):
+        trial = _drop_short_groups(instance, _top_up(instance, take, lift_budget, keys))
+        trial = _fill(instance, _trim_to_budget(instance, trial, budget), budget, keys)
+        selected = instance.selection_from_take(trial)
+        score = (float(instance.reward[selected].sum()), -float(instance.cost[selected].sum()))
+        if best_score is None or score > best_score:
+            best, best_score = trial, score
+    return best
 
 
 # ------------------------------------------------------------------ LP bound
@@ -409,18 +425,21 @@ def _budget_grid(instance: Instance, n: int) -> np.ndarray:
     return np.linspace(0.0, top, n)
 
 
-def _candidates(instance: Instance, takes, values, violations, budgets, keys):
-    """Repair every rounded restart (deduplicated) at its budget; returns a list of
-    ``(take, relax_value, violation, budget)``."""
+def _candidates(instance: Instance, takes, values, violations, budgets, keys,
+                repair_budget: float | None = None):
+    """Repair every rounded restart (deduplicated) at its budget (or at ``repair_budget``
+    when given); returns a list of ``(take, relax_value, violation, relax_budget,
+    repair_budget)``."""
     out, seen = [], {}
     for b, budget in enumerate(budgets):
+        target = float(budget) if repair_budget is None else float(repair_budget)
         for r in range(takes.shape[1]):
             raw = takes[b, r, :instance.n_items]
-            signature = (float(budget), raw.tobytes())
+            signature = (target, raw.tobytes())
             if signature not in seen:
-                seen[signature] = repair(instance, raw, float(budget), keys)
+                seen[signature] = repair(instance, raw, target, keys)
             out.append((seen[signature], float(values[b, r]), float(violations[b, r]),
-                        float(budget)))
+                        float(budget), target))
     return out
 
 
@@ -471,13 +490,22 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
     key = jax.random.key(seed)
     keys = jax.random.split(key, (len(instances) + len(padding), restarts))
     if mode == "budget":
-        grids = np.asarray(list(limits) + [limits[0]] * len(padding), dtype=np.float64)[:, None]
+        # Back-off: the relaxation also runs at shrunk budgets (its dual ascent may end
+        # slightly over budget); every rounding is repaired at the true budget.
+        grids = np.asarray(list(limits) + [limits[0]] * len(padding),
+                           dtype=np.float64)[:, None] * np.asarray(BACKOFF)[None, :]
     else:
         grids = np.stack([_budget_grid(inst, budgets) for inst in list(instances) + padding])
     (takes, values, _, violations), (comp, run) = run_relaxation(dense, grids, keys, cfg)
     greedy = [greedy_keys(inst) for inst in instances]
-    all_candidates = [_candidates(inst, takes[n], values[n], violations[n], grids[n], greedy[n])
+    all_candidates = [_candidates(inst, takes[n], values[n], violations[n], grids[n], greedy[n],
+                                  limits[n] if mode == "budget" else None)
                       for n, inst in enumerate(instances)]
+    if mode == "budget":  # the repair of the empty rounding (greedy from scratch) as a floor
+        for n, inst in enumerate(instances):
+            all_candidates[n].append((repair(inst, np.zeros(inst.n_items, np.int64),
+                                             float(limits[n]), greedy[n]),
+                                      float("nan"), float("nan"), float("nan"), float(limits[n])))
     if mode != "budget":
         fine = [_refined_budgets(inst, mode, lim, cands, budgets)
                 for inst, lim, cands in zip(instances, limits, all_candidates)]
@@ -495,10 +523,12 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
     for inst, lim, cands in zip(instances, limits, all_candidates):
         index, status, message = _pick(inst, mode, float(lim), cands)
         if index == len(cands):  # the empty order
-            take, value, violation, budget = np.zeros(inst.n_items, np.int64), 0.0, 0.0, 0.0
+            take, value, violation, relax_budget, budget = \
+                np.zeros(inst.n_items, np.int64), 0.0, 0.0, 0.0, 0.0
         else:
-            take, value, violation, budget = cands[index]
-        info = {"relax_value": value, "relax_violation": violation,
+            take, value, violation, relax_budget, budget = cands[index]
+        info = {"relax_value": value, "relax_violation": violation, "relax_budget": relax_budget,
+                "from_relaxation": bool(np.isfinite(value)),
                 "rounded_value": _totals(inst, take)[0],
                 "lp_budget": budget, "restarts": restarts, "steps": cfg.steps,
                 "compile_seconds": comp, "run_seconds": run / len(instances)}
@@ -509,7 +539,7 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
 
 
 def solve_relax_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
-                      restarts: int = 16, steps: int = 1600, outer: int = 16,
+                      restarts: int = 8, steps: int = 1600, outer: int = 16,
                       learning_rate: float = 0.1, rho: float = 10.0, tau_start: float = 1.0,
                       tau_end: float = 0.02, budgets: int = 16, lp: bool = True) -> list[Answer]:
     """Relax-round-repair on many instances in one compiled call per family count.
