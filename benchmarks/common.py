@@ -6,7 +6,8 @@ The cases come from :func:`moqlab._bench.bench_cases`: the instance suite
 instances.
 
 ``MOQLAB_BENCH=full`` selects the full run (every size class, every case); the default is
-the quick run CI uses (the smallest size class, the first 3 cases of each family), like
+the quick run CI uses (the smallest size class, the first 2 budget-mode cases of each
+family), like
 scipy's ``XSLOW`` switch.
 """
 
@@ -18,8 +19,9 @@ import os
 import numpy as np
 
 import moqlab
-from moqlab._bench import (BATCH_METHODS, BenchCase, bench_cases, eligible, method_options,
-                           relative_gap, suite_sizes)
+from moqlab._bench import (BATCH_METHODS, BenchCase, bench_cases, eligible,
+                           first_per_family, method_options, relative_gap, suite_sizes)
+
 
 FULL = os.environ.get("MOQLAB_BENCH", "quick").lower() == "full"
 
@@ -35,12 +37,16 @@ SIZES = list(suite_sizes() if FULL else suite_sizes()[:1])
 # Every method registered in moqlab; those not importable in this checkout are skipped
 # (asv shows them as n/a), so the suite picks each method up as soon as it lands.
 METHODS = moqlab.methods()
-PER_FAMILY = None if FULL else 3
+PER_FAMILY = None if FULL else 2
 
 
 def build_cases() -> dict[str, list[BenchCase]]:
-    """Every case of every benchmarked size class (what ``setup_cache`` stores)."""
-    return {size: bench_cases(size, PER_FAMILY) for size in SIZES}
+    """Every case of every benchmarked size class (what ``setup_cache`` stores). The quick
+    run keeps budget-mode cases only, so that each JAX method compiles one batch shape."""
+    if FULL:
+        return {size: bench_cases(size) for size in SIZES}
+    return {size: first_per_family([c for c in bench_cases(size) if c.mode == "budget"],
+                                   PER_FAMILY) for size in SIZES}
 
 
 def cases_for(cache: dict, method: str, size: str) -> list[BenchCase]:

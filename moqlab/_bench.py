@@ -117,7 +117,7 @@ def _from_pisinger(size: str) -> list[BenchCase]:
     return cases
 
 
-def _first_per_family(cases: Sequence[BenchCase], per_family: int) -> list[BenchCase]:
+def first_per_family(cases: Sequence[BenchCase], per_family: int) -> list[BenchCase]:
     seen: dict[str, int] = {}
     out = []
     for case in cases:
@@ -133,7 +133,7 @@ def bench_cases(size: str, per_family: int | None = None) -> list[BenchCase]:
     cases = _from_suite(size)
     if cases is None:
         cases = _from_pisinger(size)
-    return cases if per_family is None else _first_per_family(cases, per_family)
+    return cases if per_family is None else first_per_family(cases, per_family)
 
 
 # ---------------------------------------------------------------------------- quality
