@@ -25,11 +25,18 @@ is driven toward 0/1. Everything is one jitted function, vmapped over random res
 budgets and instances (power-of-two buckets: one compile per bucket and configuration).
 
 **Rounding and repair** (numpy, per restart): take the lines with ``s >= 1/2`` of items
-whose groups have ``a >= 1/2``; drop every group left below its threshold; while over
-budget remove the worst move (the last line of an item, by reward-to-cost ratio, or a whole
-group when removing the line would break its threshold); then fill greedily with the
-MOQ-aware scan of :mod:`moqlab._greedy` started from the repaired order. The best repaired
-restart is returned; :func:`moqlab.check` verifies it in :func:`moqlab.solve`.
+whose groups have ``a >= 1/2``. Two repairs are tried and the better kept: *drop first*
+(lift the short groups the budget can complete, drop the other short groups) and *lift
+first* (round every short group up whatever the cost); both then remove the worst moves
+until the budget holds (the last line of an item, by reward-to-cost ratio, or a whole group
+when removing the line would break its threshold) and fill greedily with the MOQ-aware scan
+of :mod:`moqlab._greedy` started from the repaired order. In budget mode the relaxation
+also runs at ``BACKOFF`` shares of the budget (0.85, 0.7: the dual ascent can end slightly
+over budget, and a rounding of a cheaper relaxation keeps its groups open), every rounding
+being repaired at the true budget; the repair of the empty rounding (the greedy order from
+scratch) is a candidate too, so ``info["from_relaxation"]`` says whether the answer came
+from a relaxation. The best candidate is returned; :func:`moqlab.check` verifies it in
+:func:`moqlab.solve`.
 
 **Target modes.** The budget relaxation is solved on a grid of budgets
 ``0 .. sum max(c, 0)`` and again on a finer grid inside the bracket where the target is
@@ -39,7 +46,8 @@ the frontier rules of :mod:`moqlab._frontier` (the frontier of the candidates, t
 status is ``feasible`` (or ``target_unreachable``), never ``optimal``.
 
 **Reported** in ``Answer.info``: ``relax_value`` (``R(x)`` of the chosen restart's final
-fractional ``x``, with ``relax_violation`` its largest normalised constraint violation),
+fractional ``x``, with ``relax_violation`` its largest normalised constraint violation and
+``relax_budget`` the budget it ran at; ``nan`` for the greedy floor),
 ``lp_bound`` (the LP relaxation of the MILP, HiGHS, at ``lp_budget``), ``rounded_value``
 (reward of the repaired order), ``compile_seconds`` / ``run_seconds`` of the JAX part.
 
