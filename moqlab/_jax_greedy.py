@@ -1,5 +1,5 @@
 """``jax-greedy``: the MOQ-aware greedy of :mod:`moqlab._greedy`, run as one compiled JAX
-loop and batched over instances with ``jax.vmap``.
+loop, batched over instances and sharded over local devices.
 
 It gives the same orders as ``method="greedy"`` (tested with hypothesis and on the example
 order); the algorithm is the one described in :mod:`moqlab._greedy`:
@@ -7,23 +7,31 @@ order); the algorithm is the one described in :mod:`moqlab._greedy`:
 1. **Keys** (host, vectorised numpy): the per-item antitonic-regression keys
    ``key_j = min_{a<=j} max_{b>=j} R(a..b)/C(a..b)`` (:func:`moqlab._greedy.line_keys`),
    capped at each group's opening-bundle ratio ``rho_g`` = reward/cost of the shortest run of
-   the group's positive-key lines (in key order) whose contributions reach its threshold,
+   the group's lines (in key order) whose contributions reach its threshold,
    then made non-increasing per item. :func:`capped_keys` computes these caps for all
    groups at once with sorted segments (the reference loops over groups in Python); both
    agree to the last bit on integer data and up to float summation order otherwise.
-2. **Scan** (JAX, ``lax.while_loop`` over the lines sorted by decreasing key, while the key
-   is positive). The carry holds the lines taken per item, the open-group totals
-   ``sum oq`` and line counts per family and group, the spend, and "closed item" /
-   "failed group" flags. A line whose groups are all open is taken if it fits the budget
-   (else its item closes). A line that would open closed groups starts a *bundle*: a
-   nested ``lax.while_loop`` that walks a stack of groups to open (closure across families)
-   and, for each, its member lines in scan order, first the lines that open no further group,
-   then any line, until the threshold is reached. Per-step scratch (bundle membership,
-   closure) is *stamped* with the step number, so nothing of size ``lines`` is reset per step;
-   a nested loop runs zero times when the step is not a bundle, which keeps ``vmap`` cheap.
+2. **Scan** (JAX). The scan is a state machine run by one ``lax.while_loop`` of
+   *micro-steps*: scan the next line (by decreasing key, while the key is positive), examine
+   one candidate line of a bundle, or apply one line of an accepted bundle. The carry holds
+   the lines taken per item, the group totals ``sum oq`` and line counts per (family,
+   group), the spend, and "closed item" / "retired group" flags. A line whose groups are
+   all open is taken if it fits the budget (else its item closes). A line that would open
+   closed groups starts a *bundle*: a stack of groups to open (closure across families)
+   and, for each, its member lines in scan order, first those that open no further group,
+   then any, until the threshold is reached. A group that cannot reach its threshold is
+   retired and the bundle rebuilt without it; a bundle is taken when it fits the budget and
+   its reward is positive, else the triggering item closes. Bundle scratch (membership,
+   closure, totals) is *stamped* with the attempt number, so nothing is ever cleared, and
+   every read/write uses a scalar index (a dynamic slice or in-place dynamic update:
+   XLA:CPU turns scatters into slow loops).
 3. **Modes**: budget mode returns the final order (after the same safeguard that drops a
    short group); the target modes run with an unlimited budget and cut the sequence of
    moves (recorded as the move number of every taken line) exactly as ``greedy`` does.
+
+**Batches**: the scan is sequential, so a batch is a ``lax.map`` over instances inside one
+compiled program (a ``vmap`` would turn every scalar-indexed update into a scatter), split
+over the local devices with ``shard_map`` (:mod:`moqlab._sharding`).
 
 Batches are padded to power-of-two buckets (lines, items, groups, families; a missing family
 is a dummy one with no threshold) so that one compiled function serves many batches.
@@ -58,6 +66,7 @@ from ._greedy import (FREE_COST, _drop_short_groups, _floor, _running_min_per_it
                       _scan_order, line_keys)
 from ._instance import Instance  # noqa: E402
 from ._result import Answer  # noqa: E402
+from ._sharding import shard_batch, sharded  # noqa: E402
 
 # ------------------------------------------------------------------ keys (host)
 
@@ -180,182 +189,245 @@ def scan_arrays(instance: Instance, order: np.ndarray, key: np.ndarray,
 # ------------------------------------------------------------------ scan (JAX)
 
 
-def _scan(arrays: ScanArrays, budget):
-    """The greedy scan of one instance: ``(take [I], added_at [P], moves)``; ``added_at``
-    is the move number that took the line at each position (``-1``: not taken)."""
+SCAN, BUNDLE, APPLY, DONE = 0, 1, 2, 3
+
+
+class ScanState(NamedTuple):
+    """The greedy scan as a state machine (one micro-step: scan a line, examine one bundle
+    candidate, or apply one bundle line). Scratch arrays are stamped with the bundle attempt
+    number so that they never need clearing."""
+
+    phase: jnp.ndarray
+    p: jnp.ndarray
+    take: jnp.ndarray      # [I]
+    iclosed: jnp.ndarray   # [I] item closed (budget miss, unprofitable bundle)
+    gtot: jnp.ndarray      # [K, G] contributions of taken lines
+    gcnt: jnp.ndarray      # [K, G] taken lines
+    failed: jnp.ndarray    # [K, G] retired groups
+    spent: jnp.ndarray
+    moves: jnp.ndarray
+    added_at: jnp.ndarray  # [P] move number per position, -1 = not taken
+    attempt: jnp.ndarray
+    lstamp: jnp.ndarray    # [P] == attempt: in the bundle
+    blist: jnp.ndarray     # [P] bundle lines
+    btot: jnp.ndarray      # [K, G] bundle contributions (valid where bts == attempt)
+    bts: jnp.ndarray
+    cstamp: jnp.ndarray    # [K, G] == attempt: in the closure
+    stack: jnp.ndarray     # [K * G + K] pending groups (k * G + g)
+    sp: jnp.ndarray
+    k: jnp.ndarray
+    g: jnp.ndarray
+    pos: jnp.ndarray
+    end: jnp.ndarray
+    second: jnp.ndarray
+    pop: jnp.ndarray
+    bn: jnp.ndarray
+    bcost: jnp.ndarray
+    breward: jnp.ndarray
+    t: jnp.ndarray
+
+
+def init_state(arrays: ScanArrays) -> ScanState:
+    P = arrays.item.shape[-1]
+    I = arrays.item_group.shape[-1]
+    K, G = arrays.floor.shape[-2:]
+    KG = K * G
+    i32, f64 = jnp.int32, jnp.float64
+    return ScanState(
+        phase=i32(SCAN), p=i32(0), take=jnp.zeros(I, i32), iclosed=jnp.zeros(I, bool),
+        gtot=jnp.zeros(KG), gcnt=jnp.zeros(KG, i32), failed=jnp.zeros(KG, bool),
+        spent=f64(0.0), moves=i32(0), added_at=jnp.full(P, -1, i32), attempt=i32(0),
+        lstamp=jnp.zeros(P, i32), blist=jnp.zeros(P, i32), btot=jnp.zeros(KG),
+        bts=jnp.zeros(KG, i32), cstamp=jnp.zeros(KG, i32),
+        stack=jnp.zeros(K * G + K, i32), sp=i32(0), k=i32(0), g=i32(0), pos=i32(0),
+        end=i32(0), second=jnp.bool_(False), pop=jnp.bool_(False), bn=i32(0),
+        bcost=f64(0.0), breward=f64(0.0), t=i32(0))
+
+
+def _at(x, i):
+    """``x[i]`` for a scalar index as a dynamic slice (no gather on CPU)."""
+    return lax.dynamic_index_in_dim(x, i, axis=0, keepdims=False)
+
+
+def _put(x, i, cond, value):
+    """``x[i] = value if cond`` as one in-place dynamic update (no scatter on CPU)."""
+    value = jnp.where(cond, value, _at(x, i)).astype(x.dtype)
+    return lax.dynamic_update_index_in_dim(x, value, i, axis=0)
+
+
+def _micro_step(arrays: ScanArrays, budget, s: ScanState) -> ScanState:
+    """One micro-step of the greedy scan of one instance (a no-op once DONE). Family x group
+    arrays are flat (``k * G + g``) and every index is a scalar, so that each read and write
+    is a dynamic slice / in-place update (XLA:CPU expands scatters into slow loops)."""
     item, rank, cost, reward, oq, active, item_group, members, starts, floor, thresholded = arrays
     P = item.shape[0]
-    I = item_group.shape[1]
     K, G = floor.shape
-    fams = jnp.arange(K)
+    floor, thresholded = floor.reshape(-1), thresholded.reshape(-1)
+    members, starts = members.reshape(-1), starts.reshape(-1)
     allowance = jnp.where(jnp.isfinite(budget), TOLERANCE * jnp.maximum(1.0, jnp.abs(budget)),
                           0.0)
     limit = budget + allowance
 
-    def groups_of(m):
-        return item_group[:, m]  # [K]
+    def cells(m):
+        """Flat (family, group) cells of item ``m``, one per family."""
+        return [f * G + item_group[f, m] for f in range(K)]
 
-    def closed_of(m, gcnt):
-        g = groups_of(m)
-        return thresholded[fams, g] & (gcnt[fams, g] == 0)
+    def get(x, cs):
+        return jnp.stack([_at(x, c) for c in cs])
 
-    def usable(m, iclosed, failed):
-        return ~iclosed[m] & ~jnp.any(failed[fams, groups_of(m)])
+    def set_where(x, cs, cond, values):
+        for f, c in enumerate(cs):
+            x = _put(x, c, cond[f], values[f])
+        return x
 
-    def bundle(state, scratch, p, stamp):
-        """Stack-driven bundle from trigger position ``p``: ``(status, bn, bcost, breward,
-        short_k, short_g, scratch)`` with status 1 = built, 2 = group ``(short_k, short_g)``
-        cannot reach its threshold. Scratch arrays are stamped with the attempt number
-        ``stamp`` so that they never need clearing."""
-        take, iclosed, gtot, gcnt, failed = state
-        lstamp, blist, btot, bts, cstamp, stack = scratch
-        trigger = jnp.bool_(True)
-        m0 = item[p]
-        g0 = groups_of(m0)
-        closed0 = closed_of(m0, gcnt) & trigger
-        lstamp = lstamp.at[p].set(jnp.where(trigger, stamp, lstamp[p]))
-        blist = blist.at[0].set(p)
-        btot = btot.at[fams, g0].set(jnp.where(trigger, oq[:, p], btot[fams, g0]))
-        bts = bts.at[fams, g0].set(jnp.where(trigger, stamp, bts[fams, g0]))
-        cstamp = cstamp.at[fams, g0].set(jnp.where(closed0, stamp, cstamp[fams, g0]))
-        sp = jnp.int32(0)
-        for k in range(K):  # push in family order; popped from the end
-            stack = stack.at[sp].set(k * G + g0[k])
-            sp = sp + closed0[k].astype(jnp.int32)
-        # status 0 running / 1 success / 2 failed
-        init = dict(sp=sp, stack=stack, k=jnp.int32(0), g=jnp.int32(0), pos=jnp.int32(0),
-                    end=jnp.int32(0), second=jnp.bool_(False), pop=jnp.bool_(True),
-                    status=jnp.int32(0), bn=jnp.int32(1),
-                    bcost=cost[p], breward=reward[p], lstamp=lstamp, blist=blist, btot=btot, bts=bts,
-                    cstamp=cstamp)
+    def closed_of(cs, gcnt):
+        return get(thresholded, cs) & (get(gcnt, cs) == 0)
 
-        def total_of(c, k, g):
-            return jnp.where(c["bts"][k, g] == stamp, c["btot"][k, g], 0.0)
+    def usable(m, cs, iclosed, failed):
+        return ~_at(iclosed, m) & ~jnp.any(get(failed, cs))
 
-        def body(c):
-            c = dict(c)
-            # -- pop the next group (or finish with success)
-            popping = c["pop"]
-            empty = c["sp"] == 0
-            code = c["stack"][jnp.maximum(c["sp"] - 1, 0)]
-            pk, pg = code // G, code % G
-            # -- examine the current group's next member
-            k, g = c["k"], c["g"]
-            reached = total_of(c, k, g) >= floor[k, g]
-            at_end = c["pos"] >= c["end"]
-            done = reached | (at_end & c["second"])
-            restart = at_end & ~c["second"] & ~reached
-            examine = ~popping & ~done & ~restart
-            q = members[k, jnp.minimum(c["pos"], P - 1)]
-            m = item[q]
-            gm = groups_of(m)
-            new = closed_of(m, gcnt) & (c["cstamp"][fams, gm] != stamp)
-            skip = ((c["lstamp"][q] == stamp) | ~usable(m, iclosed, failed)
-                    | (jnp.any(new) & ~c["second"]))
-            add = examine & ~skip
-            # apply an addition
-            c["lstamp"] = c["lstamp"].at[q].set(jnp.where(add, stamp, c["lstamp"][q]))
-            c["blist"] = c["blist"].at[c["bn"]].set(jnp.where(add, q, c["blist"][c["bn"]]))
-            c["bn"] = c["bn"] + add.astype(jnp.int32)
-            c["bcost"] = c["bcost"] + jnp.where(add, cost[q], 0.0)
-            c["breward"] = c["breward"] + jnp.where(add, reward[q], 0.0)
-            old = total_of(c, fams, gm)
-            c["btot"] = c["btot"].at[fams, gm].set(jnp.where(add, old + oq[:, q],
-                                                             c["btot"][fams, gm]))
-            c["bts"] = c["bts"].at[fams, gm].set(jnp.where(add, stamp, c["bts"][fams, gm]))
-            push = new & add
-            c["cstamp"] = c["cstamp"].at[fams, gm].set(jnp.where(push, stamp,
-                                                                 c["cstamp"][fams, gm]))
-            stack, sp = c["stack"], c["sp"]
-            for kk in range(K):
-                stack = stack.at[sp].set(jnp.where(push[kk], kk * G + gm[kk], stack[sp]))
-                sp = sp + push[kk].astype(jnp.int32)
-            # state machine
-            status = jnp.where(popping & empty, 1, 0)
-            status = jnp.where(~popping & done & ~reached, 2, status)
-            sp = jnp.where(popping & ~empty, sp - 1, sp)
-            c["stack"], c["sp"] = stack, sp
-            c["k"] = jnp.where(popping, pk, k)
-            c["g"] = jnp.where(popping, pg, g)
-            c["pos"] = jnp.where(popping, starts[pk, pg],
-                                 jnp.where(restart, starts[k, g],
-                                           c["pos"] + examine.astype(jnp.int32)))
-            c["end"] = jnp.where(popping, starts[pk, pg + 1], c["end"])
-            c["second"] = jnp.where(popping, False, c["second"] | restart)
-            c["pop"] = jnp.where(popping, False, done & reached)
-            c["status"] = status.astype(jnp.int32)
-            return c
+    def line_oq(j):
+        return jnp.stack([oq[f, j] for f in range(K)])
 
-        out = lax.while_loop(lambda c: c["status"] == 0, body, init)
-        scratch = (out["lstamp"], out["blist"], out["btot"], out["bts"], out["cstamp"],
-                   out["stack"])
-        return (out["status"], out["bn"], out["bcost"], out["breward"], out["k"], out["g"],
-                scratch)
+    ones = jnp.ones(K, bool)
+    scan, in_bundle, applying = s.phase == SCAN, s.phase == BUNDLE, s.phase == APPLY
+    p = jnp.minimum(s.p, P - 1)
+    i, r = _at(item, p), _at(rank, p)
+    ci = cells(i)
+    finished = scan & (s.p >= active)
 
-    def step(carry):
-        p, take, iclosed, gtot, gcnt, failed, spent, moves, added_at, scratch, attempt = carry
-        i, r = item[p], rank[p]
-        ok = usable(i, iclosed, failed) & (take[i] == r)
-        closed = closed_of(i, gcnt)
-        simple = ok & ~jnp.any(closed)
-        fits = spent + cost[p] <= limit
-        g = groups_of(i)
-        take_line = simple & fits
-        take = take.at[i].set(jnp.where(take_line, r + 1, take[i]))
-        gtot = gtot.at[fams, g].add(jnp.where(take_line, oq[:, p], 0.0))
-        gcnt = gcnt.at[fams, g].add(take_line.astype(jnp.int32))
-        spent = spent + jnp.where(take_line, cost[p], 0.0)
-        added_at = added_at.at[p].set(jnp.where(take_line, moves, added_at[p]))
-        moves = moves + take_line.astype(jnp.int32)
-        iclosed = iclosed.at[i].set(iclosed[i] | (simple & ~fits))
+    # ---------------------------------------------------------------- SCAN a line
+    ok = scan & ~finished & usable(i, ci, s.iclosed, s.failed) & (_at(s.take, i) == r)
+    closed = closed_of(ci, s.gcnt)
+    simple = ok & ~jnp.any(closed)
+    fits = s.spent + _at(cost, p) <= limit
+    take_line = simple & fits
+    trigger = ok & jnp.any(closed)
 
-        trigger = ok & jnp.any(closed)
+    # ---------------------------------------------------------------- BUNDLE micro-step
+    stamp = s.attempt
+    popping = in_bundle & s.pop
+    empty = s.sp == 0
+    code = _at(s.stack, jnp.maximum(s.sp - 1, 0))
+    cur = s.k * G + s.g
+    total = jnp.where(_at(s.bts, cur) == stamp, _at(s.btot, cur), 0.0)
+    reached = total >= _at(floor, cur)
+    at_end = s.pos >= s.end
+    done = reached | (at_end & s.second)
+    restart = in_bundle & ~s.pop & at_end & ~s.second & ~reached
+    examine = in_bundle & ~s.pop & ~done & ~restart
+    q = _at(members, s.k * P + jnp.minimum(s.pos, P - 1))
+    m = _at(item, q)
+    cm = cells(m)
+    new = closed_of(cm, s.gcnt) & (get(s.cstamp, cm) != stamp)
+    skip = ((_at(s.lstamp, q) == stamp) | ~usable(m, cm, s.iclosed, s.failed)
+            | (jnp.any(new) & ~s.second))
+    add = examine & ~skip
+    success = popping & empty
+    short = in_bundle & ~s.pop & done & ~reached
+    finish = in_bundle & ~s.pop & done & reached  # group reached: pop the next one
+    accept = success & (s.spent + s.bcost <= limit) & (s.breward > 0)
+    # a short group is retired; rebuild while the trigger stays usable
+    failed = _put(s.failed, cur, short, True)
+    rebuild = short & usable(i, ci, s.iclosed, failed)
+    start_bundle = trigger | rebuild
 
-        def rebuild(c):
-            # A group that cannot reach its threshold with usable lines never will: retire
-            # it and rebuild the bundle without it, while the trigger stays usable.
-            scratch, attempt, failed, _ = c
-            status, bn, bcost, breward, sk, sg, scratch = bundle(
-                (take, iclosed, gtot, gcnt, failed), scratch, p, attempt + 1)
-            failed = failed.at[sk, sg].set(failed[sk, sg] | (status == 2))
-            go = (status == 2) & usable(i, iclosed, failed)
-            return scratch, attempt + 1, failed, (go, status, bn, bcost, breward)
+    # ---------------------------------------------------------------- APPLY one line
+    qa = _at(s.blist, jnp.minimum(s.t, P - 1))
+    ma = _at(item, qa)
+    ca = cells(ma)
+    last_apply = applying & (s.t + 1 >= s.bn)
 
-        none = (trigger, jnp.int32(0), jnp.int32(0), jnp.float64(0.0), jnp.float64(0.0))
-        scratch, attempt, failed, (_, status, bn, bcost, breward) = lax.while_loop(
-            lambda c: c[3][0], rebuild, (scratch, attempt, failed, none))
-        built = trigger & (status == 1)
-        accept = built & (spent + bcost <= limit) & (breward > 0)
-        iclosed = iclosed.at[i].set(iclosed[i] | (built & ~accept))
-        blist = scratch[1]
+    # ---------------------------------------------------------------- updates
+    take = _put(s.take, i, take_line, r + 1)
+    take = _put(take, ma, applying, jnp.maximum(_at(take, ma), _at(rank, qa) + 1))
+    oq_p, oq_q, oq_a = line_oq(p), line_oq(q), line_oq(qa)
+    gtot = set_where(s.gtot, ci, take_line & ones, get(s.gtot, ci) + oq_p)
+    gtot = set_where(gtot, ca, applying & ones, get(gtot, ca) + oq_a)
+    gcnt = set_where(s.gcnt, ci, take_line & ones, get(s.gcnt, ci) + 1)
+    gcnt = set_where(gcnt, ca, applying & ones, get(gcnt, ca) + 1)
+    spent = (s.spent + jnp.where(take_line, _at(cost, p), 0.0)
+             + jnp.where(applying, _at(cost, qa), 0.0))
+    added_at = _put(s.added_at, p, take_line, s.moves)
+    added_at = _put(added_at, qa, applying, s.moves)
+    moves = s.moves + (take_line | last_apply).astype(jnp.int32)
+    iclosed = _put(s.iclosed, i, (simple & ~fits) | (success & ~accept), True)
 
-        def apply(t, state):
-            take, gtot, gcnt, spent, added_at = state
-            q = blist[t]
-            m = item[q]
-            gm = groups_of(m)
-            take = take.at[m].max(rank[q] + 1)
-            gtot = gtot.at[fams, gm].add(oq[:, q])
-            gcnt = gcnt.at[fams, gm].add(1)
-            return take, gtot, gcnt, spent + cost[q], added_at.at[q].set(moves)
+    # bundle registers: a (re)start seeds the trigger line and its closed groups
+    attempt = s.attempt + start_bundle.astype(jnp.int32)
+    lstamp = _put(s.lstamp, q, add, stamp)
+    lstamp = _put(lstamp, p, start_bundle, attempt)
+    blist = _put(s.blist, s.bn, add, q)
+    blist = _put(blist, 0, start_bundle, p)
+    old = jnp.where(get(s.bts, cm) == stamp, get(s.btot, cm), 0.0)
+    btot = set_where(s.btot, cm, add & ones, old + oq_q)
+    bts = set_where(s.bts, cm, add & ones, jnp.full(K, stamp))
+    btot = set_where(btot, ci, start_bundle & ones, oq_p)
+    bts = set_where(bts, ci, start_bundle & ones, jnp.full(K, attempt))
+    push = new & add
+    cstamp = set_where(s.cstamp, cm, push, jnp.full(K, stamp))
+    closed0 = closed_of(ci, gcnt) & start_bundle
+    cstamp = set_where(cstamp, ci, closed0, jnp.full(K, attempt))
+    stack, sp = s.stack, jnp.where(popping & ~empty, s.sp - 1, s.sp)
+    sp = jnp.where(start_bundle, 0, sp)
+    for f in range(K):  # push in family order; popped from the end
+        pushing = push[f] | closed0[f]
+        stack = _put(stack, sp, pushing, jnp.where(start_bundle, ci[f], cm[f]))
+        sp = sp + pushing.astype(jnp.int32)
+    bn = jnp.where(start_bundle, 1, s.bn + add.astype(jnp.int32))
+    bcost = jnp.where(start_bundle, _at(cost, p),
+                      s.bcost + jnp.where(add, _at(cost, q), 0.0))
+    breward = jnp.where(start_bundle, _at(reward, p),
+                        s.breward + jnp.where(add, _at(reward, q), 0.0))
+    pk, pg = code // G, code % G
+    k = jnp.where(popping & ~empty, pk, s.k)
+    g = jnp.where(popping & ~empty, pg, s.g)
+    seg = (G + 1)
+    pos = jnp.where(popping, _at(starts, pk * seg + pg),
+                    jnp.where(restart, _at(starts, s.k * seg + s.g),
+                              s.pos + examine.astype(jnp.int32)))
+    end = jnp.where(popping, _at(starts, pk * seg + pg + 1), s.end)
+    second = jnp.where(popping, False, s.second | restart)
+    pop = jnp.where(start_bundle, True, jnp.where(popping, False, finish | s.pop))
+    t = jnp.where(success, 0, s.t + applying.astype(jnp.int32))
 
-        take, gtot, gcnt, spent, added_at = lax.fori_loop(
-            0, jnp.where(accept, bn, 0), apply, (take, gtot, gcnt, spent, added_at))
-        moves = moves + accept.astype(jnp.int32)
-        return p + 1, take, iclosed, gtot, gcnt, failed, spent, moves, added_at, scratch, attempt
-
-    scratch = (jnp.zeros(P, jnp.int32), jnp.zeros(P, jnp.int32), jnp.zeros((K, G)),
-               jnp.zeros((K, G), jnp.int32), jnp.zeros((K, G), jnp.int32),
-               jnp.zeros(K * G + K, jnp.int32))
-    init = (jnp.int32(0), jnp.zeros(I, jnp.int32), jnp.zeros(I, bool), jnp.zeros((K, G)),
-            jnp.zeros((K, G), jnp.int32), jnp.zeros((K, G), bool), jnp.float64(0.0),
-            jnp.int32(0), jnp.full(P, -1, jnp.int32), scratch, jnp.int32(0))
-    out = lax.while_loop(lambda c: c[0] < active, step, init)
-    return out[1], out[8], out[7]
+    # phase transitions; p advances when a line is fully handled
+    leave_bundle = (success & ~accept) | (short & ~rebuild)
+    phase = jnp.where(finished, DONE, s.phase)
+    phase = jnp.where(trigger, BUNDLE, phase)
+    phase = jnp.where(accept, APPLY, phase)
+    phase = jnp.where(leave_bundle | last_apply, SCAN, phase)
+    advance = (scan & ~finished & ~trigger) | leave_bundle | last_apply
+    return ScanState(phase=phase.astype(jnp.int32), p=s.p + advance.astype(jnp.int32),
+                     take=take, iclosed=iclosed, gtot=gtot, gcnt=gcnt, failed=failed,
+                     spent=spent, moves=moves, added_at=added_at, attempt=attempt,
+                     lstamp=lstamp, blist=blist, btot=btot, bts=bts, cstamp=cstamp,
+                     stack=stack, sp=sp, k=k, g=g, pos=pos, end=end, second=second, pop=pop,
+                     bn=bn, bcost=bcost, breward=breward, t=t)
 
 
-_scan_batch = jax.jit(jax.vmap(_scan))
-_scan_single = jax.jit(_scan)
+def _run_one(arrays: ScanArrays, budget):
+    """The whole scan of one instance: a ``while_loop`` of micro-steps until DONE."""
+    state = lax.while_loop(lambda s: s.phase != DONE,
+                           lambda s: _micro_step(arrays, budget, s), init_state(arrays))
+    return state.take, state.added_at, state.moves
+
+
+def _run_many(arrays: ScanArrays, budgets):
+    """A batch, one instance after another inside one compiled program (``lax.map``): the
+    scan is sequential, and per-instance loops keep every index scalar (a ``vmap`` would turn
+    each dynamic update into a scatter)."""
+    return lax.map(lambda a: _run_one(a[0], a[1]), (arrays, budgets))
+
+
+_run_batch = jax.jit(_run_many)
+
+
+def run_scan(arrays: ScanArrays, budgets):
+    """Run the scan of a padded batch, split over the local devices (``shard_map``: each
+    device maps over its slice); returns ``(take [B, I], added_at [B, P], moves [B])``."""
+    return jax.device_get(sharded(_run_many, "greedy")(arrays, budgets))
+
 
 
 # ------------------------------------------------------------------ answers
@@ -370,11 +442,14 @@ class GreedyRun(NamedTuple):
     moves: int
 
 
+MIN_SIZES = (64, 16, 2, 4)  # lines, items, families, groups: tiny instances share a compile
+
+
 def prepare(instances: Sequence[Instance]):
     """Keys, orders and padded, stacked scan arrays of a batch."""
     keyed = [capped_keys(inst) for inst in instances]
     sizes = np.array([scan_sizes(inst) for inst in instances]).max(axis=0)
-    sizes = tuple(bucket(int(s)) for s in sizes)
+    sizes = tuple(bucket(int(s), low) for s, low in zip(sizes, MIN_SIZES))
     arrays = [scan_arrays(inst, order, key, sizes) for inst, (key, order) in zip(instances, keyed)]
     stacked = ScanArrays(*(np.stack(parts) for parts in zip(*arrays)))
     return keyed, stacked
@@ -386,8 +461,8 @@ def greedy_runs(instances: Sequence[Instance], budgets) -> tuple[list[GreedyRun]
     began = time.perf_counter()
     keyed, stacked = prepare(instances)
     prepared = time.perf_counter()
-    budgets = jnp.asarray(np.asarray(budgets, dtype=np.float64))
-    take, added_at, moves = jax.device_get(_scan_batch(stacked, budgets))
+    (stacked, budgets), _ = shard_batch((stacked, np.asarray(budgets, dtype=np.float64)))
+    take, added_at, moves = run_scan(stacked, budgets)
     done = time.perf_counter()
     runs = []
     for b, (inst, (_, order)) in enumerate(zip(instances, keyed)):
@@ -440,7 +515,7 @@ def _answer(instance: Instance, run: GreedyRun, mode: str, limit: float, info: d
 
 def solve_jax_greedy_batch(instances: Sequence[Instance], mode: str, limits, **options) -> list[Answer]:
     """``jax-greedy`` on a batch (one compiled, vmapped scan; sharded over local devices when
-    ``shard=True`` and more than one device is present, see :mod:`moqlab._sharding`)."""
+    more than one local device is present, see :mod:`moqlab._sharding`)."""
     if options:
         raise TypeError(f"jax-greedy takes no options, got {sorted(options)}")
     instances = list(instances)

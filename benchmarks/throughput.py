@@ -1,0 +1,130 @@
+"""Throughput and quality of greedy, jax-greedy, search and milp, side by side in one run.
+
+For the chosen suite size (default ``medium``) every method solves every case; batched
+methods (``jax-greedy``, ``search``) solve the whole set with ``moqlab.solve_batch``. JAX
+compile time is measured separately: the first call on a batch (compile + run) minus a
+second, timed call on the same batch (run only). Quality is the relative gap to the
+optimum (the suite's when recorded, else the ``milp`` answer of this run). A batch-size sweep
+repeats the batched methods on the first ``b`` cases.
+
+Writes ``benchmarks/results/throughput.csv`` (one row per method and batch size) and
+``throughput.md`` (a Markdown table), and prints the table.
+
+Usage::
+
+    .venv/bin/python benchmarks/throughput.py [--size medium] [--milp-limit 60]
+        [--steps 2000] [--restarts 16] [--sweep 1,4,16] [--max-cases N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import moqlab
+
+OUT = Path(__file__).resolve().parent / "results"
+
+
+def _gap(reward: float, optimum: float) -> float:
+    if optimum is None or not np.isfinite(optimum):
+        return float("nan")
+    return (optimum - reward) / max(abs(optimum), 1e-12)
+
+
+def _solve_each(cases, method, **options):
+    start = time.perf_counter()
+    results = [moqlab.solve(c.instance, method=method, **{c.mode: c.limit}, **options)
+               for c in cases]
+    return results, time.perf_counter() - start
+
+
+def _solve_batch(cases, method, **options):
+    """Per mode (solve_batch takes one mode): first call (compile + run), second call (run)."""
+    by_mode: dict[str, list[int]] = {}
+    for n, c in enumerate(cases):
+        by_mode.setdefault(c.mode, []).append(n)
+    results = [None] * len(cases)
+    first = second = 0.0
+    for mode, index in by_mode.items():
+        insts = [cases[n].instance for n in index]
+        limits = [cases[n].limit for n in index]
+        t0 = time.perf_counter()
+        moqlab.solve_batch(insts, method=method, **{mode: limits}, **options)
+        t1 = time.perf_counter()
+        res = moqlab.solve_batch(insts, method=method, **{mode: limits}, **options)
+        t2 = time.perf_counter()
+        first += t1 - t0
+        second += t2 - t1
+        for n, r in zip(index, res):
+            results[n] = r
+    return results, second, max(0.0, first - second)
+
+
+def _row(method, batch, cases, results, seconds, compile_seconds, optima):
+    lines = sum(c.instance.n_lines for c in cases)
+    gaps = np.array([_gap(r.reward, o) for r, o in zip(results, optima)])
+    return {"method": method, "batch": batch, "instances": len(cases), "lines": lines,
+            "seconds": seconds, "compile_seconds": compile_seconds,
+            "instances_per_s": len(cases) / seconds, "lines_per_s": lines / seconds,
+            "feasible": float(np.mean([r.feasible for r in results])),
+            "mean_gap_pct": 100 * float(np.nanmean(gaps)) if np.isfinite(gaps).any() else np.nan,
+            "worst_gap_pct": 100 * float(np.nanmax(gaps)) if np.isfinite(gaps).any() else np.nan}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="medium")
+    parser.add_argument("--milp-limit", type=float, default=60.0)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--restarts", type=int, default=16)
+    parser.add_argument("--sweep", default="1,4,16")
+    parser.add_argument("--max-cases", type=int, default=None)
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args(argv)
+
+    cases = list(moqlab.load_suite(args.size))[:args.max_cases]
+    search_options = {"steps": args.steps, "restarts": args.restarts}
+    rows = []
+
+    milp, milp_seconds = _solve_each(cases, "milp", time_limit=args.milp_limit)
+    optima = []
+    for c, m in zip(cases, milp):
+        recorded = c.optimum if c.optimum is not None and c.proven else None
+        optima.append(float(recorded) if recorded is not None and np.isfinite(recorded)
+                      else m.reward)
+    rows.append(_row("milp", 1, cases, milp, milp_seconds, 0.0, optima))
+    greedy, greedy_seconds = _solve_each(cases, "greedy")
+    rows.append(_row("greedy", 1, cases, greedy, greedy_seconds, 0.0, optima))
+    for method, options in (("jax-greedy", {}), ("search", search_options)):
+        results, seconds, compile_seconds = _solve_batch(cases, method, **options)
+        rows.append(_row(method, len(cases), cases, results, seconds, compile_seconds, optima))
+        for batch in [int(b) for b in args.sweep.split(",") if b]:
+            if batch >= len(cases):
+                continue
+            part = cases[:batch]
+            res, sec, comp = _solve_batch(part, method, **options)
+            rows.append(_row(method, batch, part, res, sec, comp, optima[:batch]))
+
+    table = pd.DataFrame(rows)
+    table["machine"] = f"{platform.processor() or platform.machine()} x{__import__('os').cpu_count()}"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "throughput.csv", index=False)
+    ratio = (table.query("method == 'search'").instances_per_s.iloc[0]
+             / table.query("method == 'milp'").instances_per_s.iloc[0])
+    text = (f"# Throughput on `{args.size}` ({len(cases)} cases), one run\n\n"
+            + table.drop(columns=["machine"]).to_markdown(index=False, floatfmt=".4g")
+            + f"\n\nsearch / milp instances per second: {ratio:.1f}x\n")
+    (out / "throughput.md").write_text(text)
+    print(text)
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,479 @@
+"""``search``: a batched improvement heuristic started from the greedy order.
+
+**State and moves.** An order is ``t`` (lines taken per item). Each restart runs simulated
+annealing on the penalised objective
+
+``f(t) = R(t) - lam * rho * (max(0, C(t) - budget) + sum_k cbar_k * short_k(t))``
+
+where ``R, C`` are total reward and cost (read from per-item cumulative tables),
+``short_k(t) = sum_g [count_g > 0] * max(0, floor_g - total_g)`` is the contribution missing in
+the open groups of family ``k``, ``cbar_k`` converts contributions to cost, ``rho`` is the best
+reward-to-cost ratio and ``lam`` grows from 0.5 to 20 over the run (so late states are
+feasible). Moves, drawn at random each step:
+
+* add or remove the last line of a random item (``t_i +- 1``);
+* trade budget between items: ``t_i - 1`` and ``t_j + 1``;
+* every 8th step one group move: *close* a random group (every item of it to 0) or *open*
+  it at its threshold (its items raised to their share of the group's opening bundle: the
+  group's lines in greedy-key order until the threshold is reached).
+
+Group totals and counts are kept per family and group (``[K, G]``) and updated with scatters
+of the changed items; group moves recompute them with ``jax.ops.segment_sum``. Metropolis
+acceptance at a geometrically cooling temperature; each restart keeps the best *feasible*
+order it visits (budget respected, every open group at its threshold). Restarts are
+``vmap``-ed (restart 0 starts at the greedy order, the others too but with their own random
+stream); lanes (instance x budget) are ``vmap``-ed and sharded over devices
+(:mod:`moqlab._sharding`). The best candidate of each instance is re-verified on the host by
+exact float64 sums; the greedy order is always a candidate, so ``search`` is never worse than
+``jax-greedy`` in budget mode. Finally :func:`polish` (host, numpy, vectorised over items and
+item pairs) runs a best-improvement descent over add / remove / trade moves that keep the
+order valid, until no move raises the reward.
+
+**Target modes** ("better" under the design note): the answer should be the budget-optimal
+order ``q_C`` at the smallest budget reaching the target (min-target) or the last one
+staying within it (max-target). ``search`` approximates the frontier: it takes the costs of
+the greedy move sequence around the greedy cut as budgets, improves the order at each of
+these budgets (budget mode, all lanes in the same batch), and applies the frontier rules
+(:mod:`moqlab._frontier`: ``frontier_indices`` + ``pick_target``) to all candidates found
+(improved orders and greedy prefixes). Status ``target_unreachable`` when no candidate
+reaches a min-target.
+
+**Determinism**: all randomness comes from ``jax.random.PRNGKey(seed)`` folded with the
+global lane index, so answers depend on ``seed`` only (not on batch composition padding or
+device count).
+
+Options: ``seed`` (0), ``restarts`` (16), ``steps`` (2000), ``budgets`` (8, target modes),
+``polish_moves`` (500; 0 turns the polish off).
+
+Example::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(["a", "b", "c"], [6.0, 5.0, 4.0], [3.0, 2.0, 2.0])
+    >>> moqlab.solve(inst, budget=4, method="search", steps=200, restarts=2).reward
+    9.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+
+from ._check import TOLERANCE  # noqa: E402
+from ._dense import bucket  # noqa: E402
+from ._frontier import frontier_indices, pick_target  # noqa: E402
+from ._greedy import _drop_short_groups, _floor  # noqa: E402
+from ._instance import Instance  # noqa: E402
+from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves  # noqa: E402
+from ._result import Answer  # noqa: E402
+from ._sharding import shard_batch  # noqa: E402
+
+MIN_SIZES = (16, 4, 2, 4)  # items, lines per item, families, groups
+
+
+class Lane(NamedTuple):
+    """Dense arrays of one (instance, budget) lane, padded: ``I`` items, ``L`` lines per item,
+    ``K`` families, ``G`` groups."""
+
+    cum_reward: np.ndarray  # [I, L + 1]
+    cum_cost: np.ndarray    # [I, L + 1]
+    cum_oq: np.ndarray      # [K, I, L + 1]
+    length: np.ndarray      # [I]
+    n_items: np.ndarray     # []
+    group: np.ndarray       # [K, I]
+    floor: np.ndarray       # [K, G] (0 where there is no threshold)
+    open_take: np.ndarray   # [K, I] lines of the item in its group's opening bundle
+    n_groups: np.ndarray    # [K]
+    weight: np.ndarray      # [K] cost per unit of contribution
+    rho: np.ndarray         # [] reward-to-cost scale
+    budget: np.ndarray      # []
+    start: np.ndarray       # [I] starting order
+    lane: np.ndarray        # [] global lane index (random stream)
+
+
+def lane_sizes(instance: Instance):
+    groups = max((fam.n_groups for fam in instance.families), default=1)
+    return (instance.n_items, int(instance.item_length.max()), max(1, instance.n_families),
+            groups)
+
+
+def opening_takes(instance: Instance, order: np.ndarray) -> list[np.ndarray]:
+    """Per family, lines of each item inside its group's opening bundle (the group's lines in
+    scan ``order`` until the threshold is reached; 0 for groups without threshold)."""
+    position = np.empty(instance.n_lines, dtype=np.int64)
+    position[order] = np.arange(instance.n_lines)
+    out = []
+    for fam in instance.families:
+        line_group = fam.item_group[instance.line_item]
+        lines = np.flatnonzero(fam.moq[line_group] > 0)
+        lines = lines[np.lexsort((position[lines], line_group[lines]))]
+        group = line_group[lines]
+        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if lines.size else lines
+        cum = np.cumsum(fam.oq[lines])
+        offset = np.repeat(np.r_[0.0, cum[first[1:] - 1]] if lines.size else np.zeros(0),
+                           np.diff(np.r_[first, lines.size]))
+        before = cum - offset - fam.oq[lines]  # total before this line
+        inside = before < _floor(fam.moq)[group]
+        take = np.bincount(instance.line_item[lines[inside]], minlength=instance.n_items)
+        out.append(take.astype(np.int64))
+    return out
+
+
+def build_lane(instance: Instance, order, budget: float, start, lane: int, sizes) -> Lane:
+    I, L, K, G = sizes
+    n = instance.n_items
+
+    def cum(values):
+        table = np.zeros((I, L))
+        table[instance.line_item, instance.line_rank] = values
+        return np.concatenate([np.zeros((I, 1)), np.cumsum(table, axis=1)], axis=1)
+
+    cum_oq = np.zeros((K, I, L + 1))
+    group = np.zeros((K, I), np.int32)
+    floor = np.zeros((K, G))
+    open_take = np.zeros((K, I), np.int32)
+    n_groups = np.ones(K, np.int32)
+    weight = np.zeros(K)
+    for k, (fam, ot) in enumerate(zip(instance.families, opening_takes(instance, order))):
+        cum_oq[k] = cum(fam.oq)
+        group[k, :n] = fam.item_group
+        floor[k, :fam.n_groups] = np.where(fam.moq > 0, _floor(fam.moq), 0.0)
+        open_take[k, :n] = ot
+        n_groups[k] = fam.n_groups
+        weight[k] = np.abs(instance.cost).sum() / max(fam.oq.sum(), 1e-12)
+    positive = instance.cost > 0
+    ratio = instance.reward[positive] / instance.cost[positive]
+    rho = max(float(ratio.max()) if ratio.size else 1.0, 1e-9)
+    length = np.zeros(I, np.int32)
+    length[:n] = instance.item_length
+    start_pad = np.zeros(I, np.int32)
+    start_pad[:n] = start
+    return Lane(cum(instance.reward), cum(instance.cost), cum_oq, length, np.int32(n), group,
+                floor, open_take, n_groups, weight, np.float64(rho), np.float64(budget),
+                start_pad, np.int32(lane))
+
+
+# ------------------------------------------------------------------ kernel (JAX)
+
+
+def _anneal(lane: Lane, key, steps: int):
+    """One restart: returns ``(best_take, best_reward, found)``."""
+    I = lane.length.shape[0]
+    K, G = lane.floor.shape
+    fams = jnp.arange(K)
+    allowance = TOLERANCE * jnp.maximum(1.0, jnp.abs(lane.budget))
+    items = jnp.arange(I)
+
+    def item_values(take):
+        r = lane.cum_reward[items, take].sum()
+        c = lane.cum_cost[items, take].sum()
+        return r, c
+
+    def group_state(take):
+        contrib = lane.cum_oq[:, items, take]  # [K, I]
+        tot = jax.vmap(lambda v, g: jax.ops.segment_sum(v, g, num_segments=G))(contrib,
+                                                                              lane.group)
+        cnt = jax.vmap(lambda v, g: jax.ops.segment_sum(v, g, num_segments=G))(
+            (take > 0).astype(jnp.int32)[None, :].repeat(K, 0), lane.group)
+        return tot, cnt
+
+    def shortfall(tot, cnt):
+        return jnp.where(cnt > 0, jnp.maximum(lane.floor - tot, 0.0), 0.0)
+
+    def penalty(cost, short, lam):
+        over = jnp.maximum(cost - lane.budget, 0.0)
+        return lam * lane.rho * (over + (lane.weight * short.sum(axis=1)).sum())
+
+    def change(state, i, new):
+        """Set ``t_i = new``: updates reward, cost, group totals and counts."""
+        take, tot, cnt, reward, cost = state
+        old = take[i]
+        g = lane.group[:, i]
+        reward = reward + lane.cum_reward[i, new] - lane.cum_reward[i, old]
+        cost = cost + lane.cum_cost[i, new] - lane.cum_cost[i, old]
+        tot = tot.at[fams, g].add(lane.cum_oq[:, i, new] - lane.cum_oq[:, i, old])
+        cnt = cnt.at[fams, g].add((new > 0).astype(jnp.int32) - (old > 0).astype(jnp.int32))
+        return take.at[i].set(new), tot, cnt, reward, cost
+
+    def feasible(state):
+        take, tot, cnt, reward, cost = state
+        return (cost <= lane.budget + allowance) & ~jnp.any((cnt > 0) & (tot < lane.floor))
+
+    def full(take):
+        tot, cnt = group_state(take)
+        r, c = item_values(take)
+        return take, tot, cnt, r, c
+
+    start = full(lane.start)
+    n_items = jnp.maximum(lane.n_items, 1)
+    scale = jnp.maximum(jnp.abs(lane.cum_reward[items, lane.length]).max(), 1e-9)
+    t0, t1 = 0.05 * scale, 1e-4 * scale
+
+    def body(s, carry):
+        state, best_take, best_reward, found, key = carry
+        frac = s / steps
+        temp = t0 * (t1 / t0) ** frac
+        lam = 0.5 + 20.0 * frac
+        key, k1, k2, k3, k4, k5, k6 = jax.random.split(key, 7)
+        take = state[0]
+        i = jax.random.randint(k1, (), 0, n_items)
+        j = jax.random.randint(k2, (), 0, n_items)
+        kind = jax.random.randint(k3, (), 0, 3)
+        up = jax.random.bernoulli(k4)
+        # item moves: +-1 on i; trade: i - 1, j + 1
+        delta_i = jnp.where(kind == 0, jnp.where(up, 1, -1), -1)
+        new_i = jnp.clip(take[i] + delta_i, 0, lane.length[i])
+        prop = change(state, i, new_i)
+        new_j = jnp.clip(prop[0][j] + 1, 0, lane.length[j])
+        prop = lax.cond(kind >= 1, lambda p: change(p, j, new_j), lambda p: p, prop)
+
+        def group_move(_):
+            k = jax.random.randint(k5, (), 0, K)
+            g = jax.random.randint(k6, (), 0, lane.n_groups[k])
+            members = lane.group[k] == g
+            close = jax.random.bernoulli(k5)
+            opened = jnp.where(members, jnp.maximum(take, lane.open_take[k]), take)
+            new_take = jnp.where(close, jnp.where(members, 0, take), opened)
+            return full(new_take)
+
+        prop = lax.cond((s % 8) == 7, group_move, lambda _: prop, None)
+        score_old = state[3] - penalty(state[4], shortfall(state[1], state[2]), lam)
+        score_new = prop[3] - penalty(prop[4], shortfall(prop[1], prop[2]), lam)
+        accept = (score_new >= score_old) | (
+            jax.random.uniform(k4) < jnp.exp((score_new - score_old) / temp))
+        state = jax.tree_util.tree_map(lambda a, b: jnp.where(accept, a, b), prop, state)
+        better = feasible(state) & (state[3] > best_reward)
+        best_take = jnp.where(better, state[0], best_take)
+        best_reward = jnp.where(better, state[3], best_reward)
+        return state, best_take, best_reward, found | better, key
+
+    init = (start, lane.start, jnp.where(feasible(start), start[3], -jnp.inf),
+            feasible(start), key)
+    _, best_take, best_reward, found, _ = lax.fori_loop(0, steps, body, init)
+    return best_take, best_reward, found
+
+
+def _lane_search(lane: Lane, seed, restarts: int, steps: int):
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), lane.lane)
+    keys = jax.random.split(key, restarts)
+    takes, rewards, found = jax.vmap(lambda k: _anneal(lane, k, steps))(keys)
+    return takes, rewards, found
+
+
+_search_lanes = jax.jit(jax.vmap(_lane_search, in_axes=(0, None, None, None)),
+                        static_argnums=(2, 3))
+
+
+# ------------------------------------------------------------------ host polish
+
+POLISH_MAX_ITEMS = 4096  # pairwise swaps are [I, I]: skipped above this size
+
+
+def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.ndarray:
+    """Best-improvement descent on one order (host, numpy): add the next line of an item,
+    remove the last line of an item, or trade (remove the last line of ``i``, add the next
+    line of ``j``); each move keeps every group empty or at its threshold and the budget.
+    Stops when no move raises the reward (ties: lower cost). Pairwise trades are skipped for
+    instances above ``POLISH_MAX_ITEMS`` items."""
+    take = np.asarray(take, dtype=np.int64).copy()
+    n, length = instance.n_items, instance.item_length
+    start = instance.item_start
+    allowance = TOLERANCE * max(1.0, abs(budget))
+    fams = [(fam.item_group, fam.oq, _floor(fam.moq), fam.moq > 0) for fam in instance.families]
+    pairs = n <= POLISH_MAX_ITEMS
+    for _ in range(max_moves):
+        selected = instance.selection_from_take(take)
+        spent = float(instance.cost[selected].sum())
+        can_add = take < length
+        nxt = start[:-1] + np.minimum(take, length - 1)
+        can_rem = take > 0
+        lst = start[:-1] + np.maximum(take - 1, 0)
+        add_r = np.where(can_add, instance.reward[nxt], -np.inf)
+        add_c = np.where(can_add, instance.cost[nxt], np.inf)
+        rem_r = np.where(can_rem, -instance.reward[lst], -np.inf)
+        rem_c = np.where(can_rem, -instance.cost[lst], np.inf)
+        ok_add, ok_rem = can_add.copy(), can_rem.copy()
+        fam_state = []
+        for group, oq, floor, thr in fams:
+            tot = np.bincount(group[instance.line_item], weights=np.where(selected, oq, 0.0),
+                              minlength=floor.size)
+            cnt = np.bincount(group, weights=take > 0, minlength=floor.size)
+            g = group
+            oq_add = oq[nxt]
+            oq_rem = oq[lst]
+            # adding to an open group keeps it valid; a closed group must open at once
+            ok_add &= ~thr[g] | (cnt[g] > 0) | (oq_add >= floor[g])
+            empties = (cnt[g] == 1) & (take == 1)
+            ok_rem &= ~thr[g] | empties | (tot[g] - oq_rem >= floor[g])
+            fam_state.append((g, tot, cnt, thr, floor, oq_add, oq_rem))
+        best, best_key = None, (0.0, 0.0)
+        # single adds / removes
+        gain = np.where(ok_add & (spent + add_c <= budget + allowance), add_r, -np.inf)
+        i = int(np.argmax(gain))
+        if gain[i] > best_key[0]:
+            best, best_key = ("add", i), (gain[i], -add_c[i])
+        gain = np.where(ok_rem, rem_r, -np.inf)
+        i = int(np.argmax(gain))
+        if gain[i] > best_key[0]:
+            best, best_key = ("rem", i), (gain[i], -rem_c[i])
+        if pairs:
+            valid = ok_rem[:, None] & can_add[None, :]
+            for g, tot, cnt, thr, floor, oq_add, oq_rem in fam_state:
+                same = g[:, None] == g[None, :]
+                after = tot[g][:, None] - oq_rem[:, None] + oq_add[None, :]
+                same_ok = ~thr[g][:, None] | (after >= floor[g][:, None])
+                add_ok = ~thr[g] | (cnt[g] > 0) | (oq_add >= floor[g])
+                valid &= np.where(same, same_ok, add_ok[None, :])
+            np.fill_diagonal(valid, False)
+            pair_c = rem_c[:, None] + add_c[None, :]
+            pair_r = rem_r[:, None] + add_r[None, :]
+            pair_r = np.where(valid & (spent + pair_c <= budget + allowance), pair_r, -np.inf)
+            flat = int(np.argmax(pair_r))
+            if pair_r.flat[flat] > best_key[0] + 1e-12:
+                best = ("swap", divmod(flat, n))
+        if best is None:
+            break
+        kind, where = best
+        new = take.copy()
+        if kind == "add":
+            new[where] += 1
+        elif kind == "rem":
+            new[where] -= 1
+        else:
+            new[where[0]] -= 1
+            new[where[1]] += 1
+        if not _valid(instance, new, budget):
+            break
+        take = new
+    return take
+
+
+# ------------------------------------------------------------------ answers
+
+
+def run_lanes(instances: Sequence[Instance], orders, budgets, starts, seed: int,
+              restarts: int, steps: int):
+    """Search every lane; returns per lane the ``[restarts, I]`` takes (unpadded)."""
+    sizes = np.array([lane_sizes(inst) for inst in instances]).max(axis=0)
+    sizes = tuple(bucket(int(s), low) for s, low in zip(sizes, MIN_SIZES))
+    lanes = [build_lane(inst, order, b, start, n, sizes)
+             for n, (inst, order, b, start) in enumerate(zip(instances, orders, budgets, starts))]
+    stacked = Lane(*(np.stack(parts) for parts in zip(*lanes)))
+    stacked, n = shard_batch(stacked)
+    takes, _, found = jax.device_get(_search_lanes(stacked, np.int64(seed), restarts, steps))
+    return [(takes[b][:, :inst.n_items].astype(np.int64), found[b])
+            for b, inst in enumerate(instances)]
+
+
+def _totals(instance: Instance, take):
+    selected = instance.selection_from_take(take)
+    return (float(instance.reward[selected].sum()), float(instance.cost[selected].sum()),
+            float(instance.target[selected].sum()))
+
+
+def _valid(instance: Instance, take, budget: float | None) -> bool:
+    from ._check import check
+    return check(instance, instance.selection_from_take(take), budget=budget).feasible
+
+
+def _best_budget_take(instance: Instance, candidates, budget: float):
+    """Best verified candidate by reward, then lower cost."""
+    best, best_key = None, None
+    for take in candidates:
+        if not _valid(instance, take, budget):
+            continue
+        r, c, _ = _totals(instance, take)
+        key = (r, -c)
+        if best_key is None or key > best_key:
+            best, best_key = take, key
+    return best
+
+
+def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
+                       restarts: int = 16, steps: int = 2000, budgets: int = 8,
+                       polish_moves: int = 500) -> list[Answer]:
+    """``search`` on a batch (see the module docstring)."""
+    instances = list(instances)
+    if not instances:
+        return []
+    limits = np.broadcast_to(np.asarray(limits, dtype=np.float64), (len(instances),))
+    greedy_budget = limits if mode == "budget" else np.full(len(instances), np.inf)
+    runs, _ = greedy_runs(instances, greedy_budget)
+    orders = [capped_keys(inst)[1] for inst in instances]
+    lane_inst, lane_order, lane_budget, lane_start, lane_owner, extra = [], [], [], [], [], []
+    for b, (inst, run, lim, order) in enumerate(zip(instances, runs, limits, orders)):
+        if mode == "budget":
+            start = _drop_short_groups(inst, run.take)
+            plan = [(float(lim), start)]
+            extra.append([start])
+        else:
+            cut_take, _, _ = cut_moves(inst, run, mode, float(lim))
+            cut = int(_count_of(inst, run, cut_take))
+            prefixes = [take_after(inst, run, m) for m in range(run.moves + 1)]
+            low = max(0, cut - budgets // 2)
+            chosen = range(low, min(run.moves, low + budgets - 1) + 1)
+            plan = [(_totals(inst, prefixes[m])[1], prefixes[m]) for m in chosen]
+            extra.append(prefixes)
+        for budget, start in plan:
+            lane_inst.append(inst)
+            lane_order.append(order)
+            lane_budget.append(budget)
+            lane_start.append(start)
+            lane_owner.append(b)
+    results = run_lanes(lane_inst, lane_order, lane_budget, lane_start, seed, restarts, steps)
+    found_by = [[] for _ in instances]
+    for owner, budget, (takes, found) in zip(lane_owner, lane_budget, results):
+        found_by[owner].append((budget, [t for t, f in zip(takes, found) if f]))
+    answers = []
+    for b, (inst, lim) in enumerate(zip(instances, limits)):
+        info = {"restarts": restarts, "steps": steps, "seed": seed}
+        if mode == "budget":
+            cands = extra[b] + [t for _, takes in found_by[b] for t in takes]
+            best = _best_budget_take(inst, cands, float(lim))
+            if polish_moves:
+                best = _best_budget_take(inst, [best, polish(inst, best, float(lim),
+                                                              polish_moves)], float(lim))
+            answers.append(Answer(best, "feasible", "", info))
+            continue
+        cands = list(extra[b])
+        for budget, takes in found_by[b]:
+            best = _best_budget_take(inst, takes, budget)
+            if best is not None and polish_moves:
+                best = _best_budget_take(inst, [best, polish(inst, best, budget, polish_moves)],
+                                         budget)
+            if best is not None:
+                cands.append(best)
+        answers.append(_pick_target(inst, cands, mode, float(lim), info))
+    return answers
+
+
+def _count_of(instance: Instance, run, take) -> int:
+    """Number of greedy moves whose prefix equals ``take``."""
+    kept = instance.selection_from_take(take)
+    taken = run.added_at[kept]
+    return int(taken.max()) + 1 if taken.size else 0
+
+
+def _pick_target(instance: Instance, candidates, mode: str, limit: float, info) -> Answer:
+    """Frontier rules over the candidate orders (see the module docstring)."""
+    valid = [t for t in candidates if _valid(instance, t, None)]
+    totals = np.array([_totals(instance, t) for t in valid]).reshape(-1, 3)
+    prefer_larger = mode == "min_target"
+    front = frontier_indices(totals[:, 0], totals[:, 1], totals[:, 2], prefer_larger)
+    position, status, message = pick_target(totals[front, 2], mode, limit)
+    status = "feasible" if status == "optimal" else status
+    if position < 0:
+        return Answer(np.zeros(instance.n_items, dtype=np.int64), status, message, info)
+    return Answer(valid[front[position]], status, message, info)
+
+
+def solve_search(instance: Instance, mode: str, limit: float, **options) -> Answer:
+    """``search`` on one instance (a batch of one)."""
+    return solve_search_batch([instance], mode, [limit], **options)[0]

@@ -1,0 +1,36 @@
+"""search: verified feasible, never below greedy in budget mode, deterministic for a seed."""
+
+import numpy as np
+from hypothesis import given, settings
+
+import moqlab
+from strategies import tiny_problems
+
+FAST = {"steps": 64, "restarts": 4, "budgets": 4}
+
+
+@settings(max_examples=15)
+@given(tiny_problems(max_items=8, max_lines=3, max_families=2))
+def test_search_is_feasible_and_bounded_by_enumerate(problem):
+    inst, mode, limit = problem
+    res = moqlab.solve(inst, method="search", **{mode: limit}, **FAST)
+    assert res.feasible, res.message
+    assert res.status in ("feasible", "target_unreachable")
+    if mode == "budget":
+        exact = moqlab.solve(inst, method="enumerate", budget=limit)
+        greedy = moqlab.solve(inst, method="greedy", budget=limit)
+        assert res.cost <= limit + 1e-9
+        assert greedy.reward - 1e-9 <= res.reward <= exact.reward + 1e-9
+    if mode == "max_target" and res.status == "feasible":
+        assert res.target <= limit + 1e-9
+    if mode == "min_target" and res.status == "feasible":
+        assert res.target >= limit - 1e-9
+
+
+def test_search_is_deterministic_for_a_seed():
+    inst = moqlab.read_lines(moqlab.dataset_path("examples/order.csv"))
+    runs = [moqlab.solve(inst, budget=900, method="search", seed=3, **FAST) for _ in range(2)]
+    assert np.array_equal(runs[0].take, runs[1].take)
+    assert runs[0].feasible
+    greedy = moqlab.solve(inst, budget=900, method="greedy")
+    assert runs[0].reward >= greedy.reward - 1e-9
