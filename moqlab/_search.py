@@ -76,6 +76,7 @@ from ._result import Answer  # noqa: E402
 from ._sharding import shard_batch  # noqa: E402
 
 MIN_SIZES = (16, 4, 2, 4)  # items, lines per item, families, groups
+MIN_LANES = 8  # lanes (instance x budget) per batch: small batches share one compile
 
 
 class Lane(NamedTuple):
@@ -366,7 +367,7 @@ def run_lanes(instances: Sequence[Instance], orders, budgets, starts, seed: int,
     lanes = [build_lane(inst, order, b, start, n, sizes)
              for n, (inst, order, b, start) in enumerate(zip(instances, orders, budgets, starts))]
     stacked = Lane(*(np.stack(parts) for parts in zip(*lanes)))
-    stacked, n = shard_batch(stacked)
+    stacked, n = shard_batch(stacked, minimum=MIN_LANES)
     takes, _, found = jax.device_get(_search_lanes(stacked, np.int64(seed), restarts, steps))
     return [(takes[b][:, :inst.n_items].astype(np.int64), found[b])
             for b, inst in enumerate(instances)]

@@ -56,19 +56,20 @@ def pad_batch(tree, size: int):
     return jax.tree_util.tree_map(pad, tree)
 
 
-def batch_size(n: int) -> int:
-    """Padded batch size: a power of two (few recompiles) and a multiple of the devices."""
-    size = 1 << max(0, (int(n) - 1).bit_length())
+def batch_size(n: int, minimum: int = 1) -> int:
+    """Padded batch size: a power of two ``>= minimum`` (few recompiles) and a multiple of
+    the devices."""
+    size = 1 << max(0, (max(int(n), int(minimum)) - 1).bit_length())
     devices = device_count()
     return -(-size // devices) * devices
 
 
-def shard_batch(tree, shard: bool = True):
+def shard_batch(tree, shard: bool = True, minimum: int = 1):
     """Pad a pytree of ``[B, ...]`` arrays to :func:`batch_size` and, with more than one local
     device, place it sharded along the batch axis. Returns ``(tree, B)``."""
     leaves = jax.tree_util.tree_leaves(tree)
     n = int(np.asarray(leaves[0]).shape[0])
-    tree = pad_batch(tree, batch_size(n))
+    tree = pad_batch(tree, batch_size(n, minimum))
     if shard and device_count() > 1:
         mesh = Mesh(np.array(jax.local_devices()), ("batch",))
         sharding = NamedSharding(mesh, PartitionSpec("batch"))
@@ -90,7 +91,10 @@ def sharded(fn, name: str):
         if devices > 1:
             mesh = Mesh(np.array(jax.local_devices()), ("batch",))
             spec = PartitionSpec("batch")
-            inner = jax.shard_map(fn, mesh=mesh, in_specs=spec, out_specs=spec)
+            # check_vma=False: per-instance loops start from constant carries (replicated)
+            # that become per-device values; lanes never communicate, so this is exact.
+            inner = jax.shard_map(fn, mesh=mesh, in_specs=spec, out_specs=spec,
+                                  check_vma=False)
             _COMPILED[key] = jax.jit(inner)
         else:
             _COMPILED[key] = jax.jit(fn)

@@ -41,6 +41,7 @@ def test_jax_greedy_equals_greedy_on_the_example_order(mode, limit):
     _same(inst, mode, limit)
 
 
+@pytest.mark.slow
 @settings(max_examples=5)
 @given(st.lists(tiny_problems(max_items=8, max_lines=3, max_families=2), min_size=4,
                 max_size=4), st.sampled_from(["budget", "min_target", "max_target"]))

@@ -9,7 +9,7 @@ from strategies import tiny_problems
 FAST = {"steps": 64, "restarts": 4, "budgets": 4}
 
 
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(tiny_problems(max_items=8, max_lines=3, max_families=2))
 def test_search_is_feasible_and_bounded_by_enumerate(problem):
     inst, mode, limit = problem
@@ -28,9 +28,13 @@ def test_search_is_feasible_and_bounded_by_enumerate(problem):
 
 
 def test_search_is_deterministic_for_a_seed():
-    inst = moqlab.read_lines(moqlab.dataset_path("examples/order.csv"))
-    runs = [moqlab.solve(inst, budget=900, method="search", seed=3, **FAST) for _ in range(2)]
+    # small enough to share the compiled shapes of the hypothesis test above
+    inst = moqlab.Instance.from_arrays(
+        ["a", "a", "b", "b", "c", "d", "e"], [5.0, 3.0, 4.0, 1.0, 3.0, 2.5, 2.0],
+        [2.0, 2.0, 3.0, 1.0, 2.0, 2.0, 1.0],
+        families=[(["s", "s", "s", "s", "t", "t", "u"], [1.0] * 7, [3.0] * 4 + [2.0] * 2 + [0.0])])
+    runs = [moqlab.solve(inst, budget=7, method="search", seed=3, **FAST) for _ in range(2)]
     assert np.array_equal(runs[0].take, runs[1].take)
     assert runs[0].feasible
-    greedy = moqlab.solve(inst, budget=900, method="greedy")
+    greedy = moqlab.solve(inst, budget=7, method="greedy")
     assert runs[0].reward >= greedy.reward - 1e-9

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,7 +15,7 @@ SCRIPT = r"""
 import json, sys
 import jax
 import moqlab
-gen = [moqlab.generate.knapsack(12, kind="weak", seed=s, moq_groups=3) for s in range(5)]
+gen = [moqlab.generate.knapsack(8, kind="weak", seed=s, moq_groups=2) for s in range(5)]
 insts = [g.instance for g in gen]
 limits = [g.limit for g in gen]
 out = {"devices": jax.device_count()}
@@ -35,6 +36,7 @@ def _run(devices: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # two fresh processes, each compiling both kernels (~150 s on 2 cores)
 def test_four_devices_give_the_same_answers_as_one():
     one, four = _run(1), _run(4)
     assert one["devices"] == 1 and four["devices"] == 4
