@@ -110,7 +110,7 @@ def test_keys_are_required():
 
 def test_relaxed_layer_matches_finite_differences_and_jit():
     inst = _moq_instance()
-    layer = diff.relaxed_layer(inst, 3.0, steps=12, outer=2, tau_end=0.5)
+    layer = diff.relaxed_layer(inst, 3.0, steps=24, outer=2, tau_end=0.5)
     key = jax.random.key(0)
     reward, cost = jnp.asarray(inst.reward), jnp.asarray(inst.cost)
     layer_jit = jax.jit(lambda r, c: layer(r, c, key))
