@@ -350,7 +350,12 @@ def machine_label(info: dict) -> str:
 
 # ---------------------------------------------------------------------------- figures
 def _figure():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from ._errors import MOQInputError
+        raise MOQInputError("moqlab bench draws its figures with matplotlib: "
+                            "pip install -e '.[bench]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
