@@ -35,7 +35,6 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -44,6 +43,7 @@ from ._errors import MOQInputError, MOQSizeError
 from ._instance import Instance
 from ._pisinger import DATASETS, read_pisinger
 from ._solve import _METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
+from ._suite import SuiteCase
 
 BATCH_METHODS = tuple(name for name, (_, _, batched) in _METHODS.items() if batched)
 # Pisinger files by size class when the suite is absent (n = 20 and 50, then n = 100).
@@ -53,17 +53,8 @@ PISINGER_BY_SIZE = {
 }
 
 
-class BenchCase(NamedTuple):
-    """One benchmark case: an instance, its mode and limit, and a reference value."""
-
-    name: str
-    family: str
-    size: str
-    instance: Instance
-    mode: str
-    limit: float
-    optimum: float | None
-    proven: bool
+# A benchmark case is a suite case; Pisinger fallback cases have no HiGHS time.
+BenchCase = SuiteCase
 
 
 # ------------------------------------------------------------------------------ cases
@@ -101,9 +92,9 @@ def _from_suite(size: str) -> list[BenchCase] | None:
     cases = _suite_cases(size)
     if cases is None:
         return None
-    return [BenchCase(c.name, c.family, c.size, c.instance, c.mode, float(c.limit),
-                      None if c.optimum is None or pd.isna(c.optimum) else float(c.optimum),
-                      bool(c.proven))
+    return [c._replace(limit=float(c.limit), proven=bool(c.proven),
+                       optimum=None if c.optimum is None or pd.isna(c.optimum)
+                       else float(c.optimum))
             for c in cases]
 
 
@@ -113,7 +104,7 @@ def _from_pisinger(size: str) -> list[BenchCase]:
         family = "pisinger-" + filename.split("_")[1]
         for case in read_pisinger(DATASETS / "pisinger" / filename):
             cases.append(BenchCase(case.name, family, size, case.instance, "budget",
-                                   case.budget, case.optimum, True))
+                                   case.budget, case.optimum, True, highs_seconds=None))
     return cases
 
 
