@@ -207,11 +207,15 @@ def _bundle(state: _State, trigger: int, groups: _Groups, usable: np.ndarray,
     return bundle, None
 
 
-def _greedy_moves(instance: Instance, budget: float):
-    """Run the MOQ-aware scan; returns the final state and the list of moves (line lists)."""
-    key, order = greedy_keys(instance)
+def _greedy_moves(instance: Instance, budget: float, start_take=None, keys=None):
+    """Run the MOQ-aware scan, from the empty order or from the valid order ``start_take``;
+    returns the final state and the list of moves (line lists). ``keys``: a precomputed
+    ``greedy_keys(instance)``."""
+    key, order = keys if keys is not None else greedy_keys(instance)
     groups = _Groups(instance, order)
     state = _State(instance)
+    if start_take is not None:
+        state.add(np.flatnonzero(instance.selection_from_take(start_take)))
     allowance = TOLERANCE * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0
     usable = np.ones(instance.n_lines, dtype=bool)  # False: item closed or group failed
     moves = []

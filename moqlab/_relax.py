@@ -80,7 +80,7 @@ import optax  # noqa: E402
 from ._check import TOLERANCE  # noqa: E402
 from ._dense import DenseInstance, bucket, stack_dense  # noqa: E402
 from ._frontier import frontier_indices, pick_target  # noqa: E402
-from ._greedy import _bundle, _drop_short_groups, _Groups, _State, greedy_keys  # noqa: E402
+from ._greedy import _drop_short_groups, _greedy_moves, greedy_keys  # noqa: E402
 from ._instance import Instance  # noqa: E402
 from ._result import Answer  # noqa: E402
 
@@ -306,35 +306,7 @@ def _trim_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.n
 def _fill(instance: Instance, take: np.ndarray, budget: float, keys=None) -> np.ndarray:
     """Grow a valid order with the MOQ-aware greedy scan (lines and group-opening bundles
     that fit the remaining budget, positive keys only), starting from ``take``."""
-    key, order = keys if keys is not None else greedy_keys(instance)
-    groups = _Groups(instance, order)
-    state = _State(instance)
-    state.add(np.flatnonzero(instance.selection_from_take(take)))
-    allowance = TOLERANCE * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0
-    usable = np.ones(instance.n_lines, dtype=bool)
-    for j in order:
-        if key[j] <= 0:
-            break
-        i = instance.line_item[j]
-        if not usable[j] or state.take[i] != instance.line_rank[j]:
-            continue
-        if not state.closed_groups(i):
-            if state.spent + instance.cost[j] <= budget + allowance:
-                state.add([j])
-            else:
-                usable[instance.item_start[i]:instance.item_start[i + 1]] = False
-            continue
-        bundle, short = _bundle(state, j, groups, usable, key)
-        while short is not None and usable[j]:
-            usable[groups.lines(*short)] = False  # can never reach its threshold: retire it
-            bundle, short = _bundle(state, j, groups, usable, key)
-        if short is not None:
-            continue
-        fits = state.spent + float(instance.cost[bundle].sum()) <= budget + allowance
-        if fits and float(instance.reward[bundle].sum()) > 0:
-            state.add(bundle)
-        else:
-            usable[instance.item_start[i]:instance.item_start[i + 1]] = False
+    state, _ = _greedy_moves(instance, budget, start_take=take, keys=keys)
     return state.take
 
 
