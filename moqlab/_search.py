@@ -25,7 +25,16 @@ order it visits (budget respected, every open group at its threshold). Restarts 
 stream); lanes (instance x budget) are ``vmap``-ed and sharded over devices
 (:mod:`moqlab._sharding`). The best candidate of each instance is re-verified on the host by
 exact float64 sums; the greedy order is always a candidate, so ``search`` is never worse than
-``jax-greedy`` in budget mode. Finally :func:`polish` (host, numpy, vectorised over items and
+``jax-greedy`` in budget mode.
+
+**Group patterns** (host, numpy; :mod:`moqlab._pattern`). Annealing moves one line or one
+group at a time, which cannot reach the orders of MOQ-heavy instances where opening a
+supplier means opening several categories at once inside a tight budget. Each lane therefore
+also searches over *patterns* (which multi-item groups are open), pricing each pattern by a
+Lagrangian heuristic (subgradient on the budget and threshold multipliers, with a cover /
+shed / fill repair), starting from all groups open, from the greedy order's pattern and from
+each group of the coarsest family alone; its best order joins the candidates. ``patterns``
+caps the patterns priced per lane (0 turns the phase off). Finally :func:`polish` (host, numpy, vectorised over items and
 item pairs) runs a best-improvement descent over add / remove / trade moves that keep the
 order valid, until no move raises the reward.
 
@@ -43,7 +52,8 @@ global lane index, so answers depend on ``seed`` only (not on batch composition 
 device count).
 
 Options: ``seed`` (0), ``restarts`` (16), ``steps`` (2000), ``budgets`` (8, target modes),
-``polish_moves`` (500; 0 turns the polish off).
+``polish_moves`` (500; 0 turns the polish off), ``patterns`` (150; 0 turns the pattern phase
+off).
 
 Example::
 
@@ -72,6 +82,7 @@ from ._frontier import frontier_indices, pick_target  # noqa: E402
 from ._greedy import _drop_short_groups, _floor  # noqa: E402
 from ._instance import Instance  # noqa: E402
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves  # noqa: E402
+from ._pattern import search_patterns  # noqa: E402
 from ._result import Answer  # noqa: E402
 from ._sharding import shard_batch  # noqa: E402
 
@@ -399,7 +410,7 @@ def _best_budget_take(instance: Instance, candidates, budget: float):
 
 def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
                        restarts: int = 16, steps: int = 2000, budgets: int = 8,
-                       polish_moves: int = 500) -> list[Answer]:
+                       polish_moves: int = 500, patterns: int = 150) -> list[Answer]:
     """``search`` on a batch (see the module docstring)."""
     instances = list(instances)
     if not instances:
@@ -430,8 +441,14 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             lane_owner.append(b)
     results = run_lanes(lane_inst, lane_order, lane_budget, lane_start, seed, restarts, steps)
     found_by = [[] for _ in instances]
-    for owner, budget, (takes, found) in zip(lane_owner, lane_budget, results):
-        found_by[owner].append((budget, [t for t, f in zip(takes, found) if f]))
+    for owner, budget, start, (takes, found) in zip(lane_owner, lane_budget, lane_start,
+                                                     results):
+        kept = [t for t, f in zip(takes, found) if f]
+        if patterns:
+            found_pattern = search_patterns(instances[owner], budget, seeds=[start],
+                                            max_priced=patterns)
+            kept += [] if found_pattern.take is None else [found_pattern.take]
+        found_by[owner].append((budget, kept))
     answers = []
     for b, (inst, lim) in enumerate(zip(instances, limits)):
         info = {"restarts": restarts, "steps": steps, "seed": seed}
