@@ -93,13 +93,15 @@ def _floor(moq: np.ndarray) -> np.ndarray:
 
 
 class _Groups:
-    """Per family: each line's group, and each group's lines in scan order."""
+    """Per family: each line's group, and each group's lines in scan order (with their scan
+    positions, so that a walk can start at the first member at or after a position)."""
 
     def __init__(self, instance: Instance, order: np.ndarray):
         position = np.empty(instance.n_lines, dtype=np.int64)
         position[order] = np.arange(instance.n_lines)
         self.line_group = []
         self.members = []
+        self.member_position = []
         self.starts = []
         for fam in instance.families:
             line_group = fam.item_group[instance.line_item]
@@ -107,10 +109,17 @@ class _Groups:
             counts = np.bincount(line_group, minlength=fam.n_groups)
             self.line_group.append(line_group)
             self.members.append(members)
+            self.member_position.append(position[members])
             self.starts.append(np.concatenate([[0], np.cumsum(counts)]))
 
     def lines(self, k: int, g: int) -> np.ndarray:
         return self.members[k][self.starts[k][g]:self.starts[k][g + 1]]
+
+    def positions_from(self, k: int, g: int, p: int) -> np.ndarray:
+        """Scan positions of the lines of group ``g`` (family ``k``) at or after ``p``."""
+        lo, hi = self.starts[k][g], self.starts[k][g + 1]
+        segment = self.member_position[k][lo:hi]
+        return segment[np.searchsorted(segment, p):]
 
 
 def greedy_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
@@ -160,51 +169,165 @@ class _State:
                 self.total[k][g] += fam.oq[j]
                 self.count[k][g] += 1
 
-    def closed_groups(self, item: int) -> list[tuple[int, int]]:
+
+class _Scan:
+    """The MOQ-aware scan of :func:`_greedy_moves`, indexed by scan position.
+
+    Per-position data are host lists (the scan is sequential, and list reads are several
+    times faster than numpy scalar reads). Two facts keep the work near-linear without
+    changing a single decision:
+
+    * usability is per item (an item closes, or a retired group closes all its items),
+      and only shrinks;
+    * when the scan is at position ``p``, every line of a still-closed group at a position
+      before ``p`` belongs to an unusable item: it was scanned while its group was closed,
+      so it triggered a bundle that closed its item or retired one of its groups (an
+      accepted bundle would have opened the group). A bundle walk therefore starts at the
+      group's first member at or after ``p`` (binary search), skipping only dead lines.
+    """
+
+    def __init__(self, instance: Instance, key: np.ndarray, order: np.ndarray,
+                 budget: float):
+        self.instance = instance
+        self.order = order
+        self.groups = _Groups(instance, order)
+        self.position = np.empty(instance.n_lines, dtype=np.int64)
+        self.position[order] = np.arange(instance.n_lines)
+        not_positive = np.flatnonzero(key[order] <= 0)
+        self.active = int(not_positive[0]) if not_positive.size else instance.n_lines
+        self.order_at = order.tolist()
+        self.item_at = instance.line_item[order].tolist()
+        self.rank_at = instance.line_rank[order].tolist()
+        self.cost_at = instance.cost[order].tolist()
+        self.oq_at = [fam.oq[order].tolist() for fam in instance.families]
+        self.group_of = [fam.item_group.tolist() for fam in instance.families]
+        self.thresholded = [(fam.moq > 0).tolist() for fam in instance.families]
+        self.floor = [_floor(fam.moq).tolist() for fam in instance.families]
+        self.limit = budget + (TOLERANCE * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0)
+        self.take = [0] * instance.n_items
+        self.usable = [True] * instance.n_items  # False: item closed or one of its groups retired
+        self.total = [[0.0] * fam.n_groups for fam in instance.families]
+        self.count = [[0] * fam.n_groups for fam in instance.families]
+        self.spent = 0.0
+
+    def add(self, q: int) -> None:
+        """Take the line at position ``q`` (its predecessors are taken)."""
+        i = self.item_at[q]
+        self.take[i] = max(self.take[i], self.rank_at[q] + 1)
+        self.spent += self.cost_at[q]
+        for k, group_of in enumerate(self.group_of):
+            g = group_of[i]
+            self.total[k][g] += self.oq_at[k][q]
+            self.count[k][g] += 1
+
+    def closed(self, item: int) -> list[tuple[int, int]]:
+        """The groups of ``item`` with a threshold and no line taken, in family order."""
         out = []
-        for k, fam in enumerate(self.instance.families):
-            g = fam.item_group[item]
-            if fam.moq[g] > 0 and self.count[k][g] == 0:
-                out.append((k, int(g)))
+        for k, group_of in enumerate(self.group_of):
+            g = group_of[item]
+            if self.thresholded[k][g] and self.count[k][g] == 0:
+                out.append((k, g))
         return out
 
+    def retire(self, k: int, g: int) -> None:
+        """A group that cannot reach its threshold: all its items become unusable."""
+        for i in np.flatnonzero(self.instance.families[k].item_group == g).tolist():
+            self.usable[i] = False
 
-def _bundle(state: _State, trigger: int, groups: _Groups, usable: np.ndarray,
-            key: np.ndarray) -> tuple[list[int], tuple[int, int] | None]:
-    """Lines of the bundle that opens the closed groups ``trigger`` touches (closure across
-    families) and ``None``; or ``[]`` and the first group of the closure that cannot reach its
-    threshold with usable lines."""
-    inst = state.instance
-    bundle = [trigger]
-    in_bundle = {trigger}
-    first = state.closed_groups(inst.line_item[trigger])
-    closure = set(first)
-    pending = list(first)  # family order (popped from the end), not set order: reproducible
-    while pending:
-        k, g = pending.pop()
-        fam = inst.families[k]
-        floor = _floor(fam.moq)[g]
-        total = sum(fam.oq[j] for j in bundle if groups.line_group[k][j] == g)
-        # First lines that open no further group, then any line: keeps the closure small.
-        for expand in (False, True):
-            for j in groups.lines(k, g):
+    def bundle(self, p: int) -> tuple[list[int], tuple[int, int] | None]:
+        """Positions of the bundle that opens the closed groups of the line at ``p``
+        (closure across families) and ``None``; or ``[]`` and the first group of the
+        closure that cannot reach its threshold with usable lines."""
+        item_at, usable = self.item_at, self.usable
+        bundle, in_bundle, bundle_total = [], set(), {}
+
+        def put(q):
+            bundle.append(q)
+            in_bundle.add(q)
+            for k, group_of in enumerate(self.group_of):
+                cell = (k, group_of[item_at[q]])
+                bundle_total[cell] = bundle_total.get(cell, 0.0) + self.oq_at[k][q]
+
+        put(p)
+        first = self.closed(item_at[p])
+        closure = set(first)
+        pending = list(first)  # family order (popped from the end), not set order: reproducible
+        while pending:
+            k, g = pending.pop()
+            floor, oq = self.floor[k][g], self.oq_at[k]
+            total = bundle_total.get((k, g), 0.0)
+            # First lines that open no further group, then the deferred ones: keeps the
+            # closure small. Nothing enters the closure during the first pass, so the
+            # second pass only needs the lines the first one deferred.
+            deferred = []
+            for q in self.groups.positions_from(k, g, p).tolist():
                 if total >= floor:
                     break
-                if j in in_bundle or not usable[j]:
+                if q in in_bundle or not usable[item_at[q]]:
                     continue
-                new = [c for c in state.closed_groups(inst.line_item[j]) if c not in closure]
-                if new and not expand:
+                if any(c not in closure for c in self.closed(item_at[q])):
+                    deferred.append(q)
                     continue
-                bundle.append(int(j))
-                in_bundle.add(int(j))
-                total += fam.oq[j]
+                put(q)
+                total += oq[q]
+            for q in deferred:
+                if total >= floor:
+                    break
+                new = [c for c in self.closed(item_at[q]) if c not in closure]
+                put(q)
+                total += oq[q]
                 closure.update(new)
                 pending.extend(new)
-        if total < floor:
-            return [], (k, g)
-    # Lines of one item must be added in rank order (they are, but keep it explicit).
-    bundle.sort(key=lambda j: (inst.line_item[j], inst.line_rank[j]))
-    return bundle, None
+            if total < floor:
+                return [], (k, g)
+        return bundle, None
+
+    def run(self, start_take=None) -> list[list[int]]:
+        """Scan every positive-key line; returns the moves (line lists)."""
+        inst = self.instance
+        if start_take is not None:
+            for j in np.flatnonzero(inst.selection_from_take(start_take)).tolist():
+                self.add(int(self.position[j]))
+        moves = []
+        for p in range(self.active):
+            i = self.item_at[p]
+            if not self.usable[i] or self.take[i] != self.rank_at[p]:
+                continue
+            if not self.closed(i):
+                if self.spent + self.cost_at[p] <= self.limit:
+                    self.add(p)
+                    moves.append([self.order_at[p]])
+                else:
+                    self.usable[i] = False
+                continue
+            bundle, short = self.bundle(p)
+            while short is not None and self.usable[i]:
+                # A group that cannot reach its threshold now never will (usable lines
+                # only shrink): retire it and rebuild the bundle without it.
+                self.retire(*short)
+                bundle, short = self.bundle(p)
+            if short is not None:
+                continue
+            # Lines of one item must be added in rank order: line order is (item, rank).
+            lines = sorted(self.order_at[q] for q in bundle)
+            fits = self.spent + float(inst.cost[lines].sum()) <= self.limit
+            if fits and float(inst.reward[lines].sum()) > 0:
+                for j in lines:
+                    self.add(int(self.position[j]))
+                moves.append(lines)
+            else:
+                self.usable[i] = False
+        return moves
+
+    def state(self) -> _State:
+        """The final order as a :class:`_State`."""
+        state = _State(self.instance)
+        state.take = np.array(self.take, dtype=np.int64)
+        state.total = [np.array(t, dtype=np.float64) for t in self.total]
+        state.count = [np.array(c, dtype=np.int64) for c in self.count]
+        state.spent = self.spent
+        state.target = float(self.instance.target[self.instance.selection_from_take(state.take)].sum())
+        return state
 
 
 def _greedy_moves(instance: Instance, budget: float, start_take=None, keys=None):
@@ -212,43 +335,9 @@ def _greedy_moves(instance: Instance, budget: float, start_take=None, keys=None)
     returns the final state and the list of moves (line lists). ``keys``: a precomputed
     ``greedy_keys(instance)``."""
     key, order = keys if keys is not None else greedy_keys(instance)
-    groups = _Groups(instance, order)
-    state = _State(instance)
-    if start_take is not None:
-        state.add(np.flatnonzero(instance.selection_from_take(start_take)))
-    allowance = TOLERANCE * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0
-    usable = np.ones(instance.n_lines, dtype=bool)  # False: item closed or group failed
-    moves = []
-    for j in order:
-        if key[j] <= 0:
-            break
-        if not usable[j]:
-            continue
-        i = instance.line_item[j]
-        if state.take[i] != instance.line_rank[j]:
-            continue
-        if not state.closed_groups(i):
-            if state.spent + instance.cost[j] <= budget + allowance:
-                state.add([j])
-                moves.append([j])
-            else:
-                usable[instance.item_start[i]:instance.item_start[i + 1]] = False
-            continue
-        bundle, short = _bundle(state, j, groups, usable, key)
-        while short is not None and usable[j]:
-            # A group that cannot reach its threshold now never will (usable lines only
-            # shrink): retire it and rebuild the bundle without it.
-            usable[groups.lines(*short)] = False
-            bundle, short = _bundle(state, j, groups, usable, key)
-        if short is not None:
-            continue
-        fits = state.spent + float(instance.cost[bundle].sum()) <= budget + allowance
-        if fits and float(instance.reward[bundle].sum()) > 0:
-            state.add(bundle)
-            moves.append(bundle)
-        else:
-            usable[instance.item_start[i]:instance.item_start[i + 1]] = False
-    return state, moves
+    scan = _Scan(instance, key, order, budget)
+    moves = scan.run(start_take)
+    return scan.state(), moves
 
 
 def _drop_short_groups(instance: Instance, take: np.ndarray) -> np.ndarray:
