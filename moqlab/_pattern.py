@@ -2,8 +2,9 @@
 
 MOQ-heavy orders are hard for line-by-line heuristics because opening a supplier or a
 category is one large, coordinated decision. This module searches over those decisions
-directly (host side, numpy, vectorised over items); :mod:`moqlab._search` uses it as one of
-its phases.
+directly; :mod:`moqlab._search` uses it as one of its phases. The pricing of a pattern is a
+pure JAX function, vmapped over many patterns at once (:mod:`moqlab._pricing`); this module
+holds the host side: the tables of an instance and the search over patterns.
 
 **Switches and patterns.** A *switch* is a group with a threshold holding more than one item.
 Groups of a single item are folded into the item's ladder: item ``i`` may take ``0`` lines or
@@ -18,19 +19,20 @@ problem is ``max sum_i R_i(t_i)`` s.t. ``sum_i C_i(t_i) <= B``, ``sum_{i in s} Q
 Lagrangian separates by item: for multipliers ``lam >= 0`` (budget) and ``mu_s >= 0``
 (thresholds), each item takes ``argmax_t R_i(t) - lam C_i(t) + sum_s mu_s Q_{s,i}(t)``. A
 projected subgradient method moves ``lam`` multiplicatively with the relative overspend and
-``mu_s`` additively with the relative shortfall. Every ``repair_every`` iterations the item
-choices are *repaired* into a valid order: (1) *cover*: while an open switch is short, add
-the step (next line, or ``tmin_i`` lines from 0) with the best price, net loss
-``lam dC - dR`` per unit of normalised shortfall covered; (2) *shed*: while over budget,
-remove the step with the lowest ``dR / dC`` that keeps every open switch covered; (3) *fill*:
-add steps by their look-ahead ratio ``max_{b > t} (R(b) - R(t)) / (C(b) - C(t))`` while they fit.
-The best repaired order is the pattern's value; a pattern whose repair stays over budget
-scores minus its overspend (so that the search can walk towards feasibility).
+``mu_s`` additively with the relative shortfall, with steps ``0.5 / sqrt(n + 1)``. A few times
+per pricing the item choices are *repaired* into a valid order: (1) *cover*: while an open
+switch is short, add the step (next line, or ``tmin_i`` lines from 0) with the best price:
+net loss ``lam dC - dR`` per unit of normalised shortfall covered; (2) *shed*: while over
+budget, remove the step with the lowest ``dR / dC`` that keeps every open switch covered;
+(3) *fill*: add steps by their look-ahead ratio ``max_{b > t} (R(b) - R(t)) / (C(b) - C(t))``
+while they fit. The best repaired order is the pattern's value; a pattern whose repair stays
+over budget scores minus its overspend (so that the search can walk towards feasibility).
 
-**Pattern search.** Best-improvement local search from several starting patterns (all open,
-the greedy order's pattern, and one group of the coarsest family open with everything
-else): single flips, and pairs of flips across families when no single flip improves.
-Each priced pattern is cached.
+**Pattern search.** Best-improvement local search from structured starts (all open, the
+patterns of seed orders such as greedy's, and one group of the coarsest family open with
+everything else), then from random patterns: single flips, and pairs of flips across
+families when no single flip improves. A flip is priced warm-started from its parent's
+multipliers; every priced pattern is cached.
 
 Example::
 
@@ -50,12 +52,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._check import TOLERANCE
 from ._greedy import FREE_COST, _floor
 from ._instance import Instance
+from ._pricing import ITERATIONS, REPAIRS, price_rows, stack_rows
 
 MAX_SWITCHES = 64  # above this, the flip neighbourhood is too large to search this way
-REPAIR_PRICES = (1.0,)  # multiples of lam tried by each repair
 
 
 class Tables(NamedTuple):
@@ -118,152 +119,15 @@ def allowed_items(tb: Tables, pattern: np.ndarray) -> np.ndarray:
     return ok
 
 
-def coverage(tb: Tables, take: np.ndarray) -> np.ndarray:
-    """Contribution of ``take`` to each switch."""
-    rows = np.arange(take.shape[0])
-    total = np.zeros(tb.floor.shape[0])
-    for switch, table in zip(tb.switch, tb.contrib):
-        inside = switch >= 0
-        total += np.bincount(switch[inside], weights=table[rows, take][inside],
-                             minlength=total.shape[0])
-    return total
-
-
-def _steps(tb: Tables, take: np.ndarray, up: bool):
-    """Next (``up``) or previous step of every item: the new take, whether the step exists,
-    and the changes ``T(new) - T(take)`` of reward, cost and contributions (``[K, I]``)."""
-    rows = np.arange(take.shape[0])
-    if up:
-        new = np.minimum(np.where(take == 0, tb.tmin, take + 1), tb.reward.shape[1] - 1)
-        valid = np.where(take == 0, tb.tmin, take + 1) <= tb.length
-    else:
-        new = np.where(take <= tb.tmin, 0, take - 1)
-        valid = take > 0
-    d_reward = tb.reward[rows, new] - tb.reward[rows, take]
-    d_cost = tb.cost[rows, new] - tb.cost[rows, take]
-    d_contrib = tb.contrib[:, rows, new] - tb.contrib[:, rows, take]
-    return new, valid, d_reward, d_cost, d_contrib
-
-
-def _lookahead_ratio(tb: Tables, take: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """``max_{b >= start} (R(b) - R(take)) / (C(b) - C(take))`` per item (free lines count
-    at a tiny cost)."""
-    rows = np.arange(take.shape[0])
-    ends = np.arange(tb.reward.shape[1])[None, :]
-    gain = tb.reward - tb.reward[rows, take][:, None]
-    spend = np.maximum(tb.cost - tb.cost[rows, take][:, None], tb.free)
-    inside = (ends >= start[:, None]) & (ends <= tb.length[:, None])
-    return np.where(inside, gain / spend, -np.inf).max(axis=1)
-
-
-def repair(tb: Tables, pattern: np.ndarray, budget: float, take: np.ndarray, price: float):
-    """Turn item choices into a valid order under ``pattern`` (cover, shed, fill; see the
-    module docstring). Returns ``(take, overspend)``; ``take`` is ``None`` when an open
-    switch cannot be covered, ``overspend > 0`` when shedding could not meet the budget."""
-    allowed = allowed_items(tb, pattern)
-    take = np.where(allowed, take, 0).astype(np.int64)
-    allowance = TOLERANCE * max(1.0, abs(budget))
-    rows = np.arange(take.shape[0])
-    scale = np.maximum(tb.floor, 1e-12)
-    deficit = np.where(pattern, np.maximum(tb.floor - coverage(tb, take), 0.0), 0.0)
-    spent = float(tb.cost[rows, take].sum())
-    while deficit.sum() > 0:
-        new, valid, d_reward, d_cost, d_contrib = _steps(tb, take, up=True)
-        gain = np.zeros(take.shape[0])
-        for switch, delta in zip(tb.switch, d_contrib):
-            s = np.maximum(switch, 0)
-            gain += np.where(switch >= 0, np.minimum(delta, deficit[s]) / scale[s], 0.0)
-        candidate = allowed & valid & (gain > 0)
-        if not candidate.any():
-            return None, np.inf
-        net = price * d_cost - d_reward
-        safe_gain = np.where(candidate, gain, 1.0)
-        # a profitable step is better the more it covers, a costly one the less it costs
-        # per unit covered
-        score = np.where(net > 0, net / safe_gain, net * safe_gain)
-        i = int(np.argmin(np.where(candidate, score, np.inf)))
-        for switch, delta in zip(tb.switch, d_contrib):
-            if switch[i] >= 0:
-                deficit[switch[i]] = max(0.0, deficit[switch[i]] - delta[i])
-        spent += d_cost[i]
-        take[i] = new[i]
-    covered = coverage(tb, take)
-    while spent > budget + allowance:
-        new, valid, d_reward, d_cost, d_contrib = _steps(tb, take, up=False)
-        keep = valid & (d_cost < 0)
-        for switch, delta in zip(tb.switch, d_contrib):
-            s = np.maximum(switch, 0)
-            keep &= (switch < 0) | ~pattern[s] | (covered[s] + delta >= tb.floor[s])
-        if not keep.any():
-            return take, spent - budget
-        loss = np.where(keep, d_reward / np.where(keep, d_cost, -1.0), np.inf)
-        i = int(np.argmin(loss))
-        for switch, delta in zip(tb.switch, d_contrib):
-            if switch[i] >= 0:
-                covered[switch[i]] += delta[i]
-        spent += d_cost[i]
-        take[i] = new[i]
-    closed = ~allowed
-    while True:
-        new, valid, _, d_cost, _ = _steps(tb, take, up=True)
-        ratio = _lookahead_ratio(tb, take, np.where(take == 0, tb.tmin, take + 1))
-        fits = spent + d_cost <= budget + allowance
-        wanted = ~closed & valid & (ratio > 0)
-        closed |= wanted & ~fits  # a step that does not fit now never will
-        candidate = wanted & fits
-        if not candidate.any():
-            return take, 0.0
-        i = int(np.argmax(np.where(candidate, ratio, -np.inf)))
-        spent += d_cost[i]
-        take[i] = new[i]
-
-
 class Priced(NamedTuple):
-    """A pattern's best repaired order: ``score`` is its reward, or minus its overspend when
-    no repair met the budget (``take`` then the least-over order, or ``None``)."""
+    """A priced pattern: ``score`` is its best repaired order's reward (or minus its
+    overspend when no repair met the budget), with the final multipliers (warm starts)."""
 
     score: float
-    take: np.ndarray | None
+    take: np.ndarray
     feasible: bool
-
-
-def price_pattern(tb: Tables, pattern: np.ndarray, budget: float, iterations: int = 200,
-                  repair_every: int = 20) -> Priced:
-    """Lagrangian pricing of one pattern (module docstring)."""
-    n, width = tb.reward.shape
-    rows = np.arange(n)
-    allowed = allowed_items(tb, pattern)
-    ends = np.arange(width)[None, :]
-    choice = (ends == 0) | (allowed[:, None] & (ends >= tb.tmin[:, None])
-                            & (ends <= tb.length[:, None]))
-    positive = tb.cost[:, 1] > 0
-    lam0 = float(np.median(tb.reward[positive, 1] / tb.cost[positive, 1])) \
-        if positive.any() else 1.0
-    lam0 = max(lam0, 1e-9)
-    lam, mu = lam0, np.zeros(tb.floor.shape[0])
-    spread = max(abs(budget), 1.0)
-    mu_step = lam0 * spread / np.maximum(tb.floor, 1e-9) / max(tb.floor.shape[0], 1)
-    best = Priced(-np.inf, None, False)
-    for it in range(iterations):
-        value = tb.reward - lam * tb.cost
-        for switch, table in zip(tb.switch, tb.contrib):
-            value = value + np.where(switch >= 0, mu[np.maximum(switch, 0)], 0.0)[:, None] * table
-        take = np.where(choice, value, -np.inf).argmax(axis=1)
-        spent = float(tb.cost[rows, take].sum())
-        short = np.where(pattern, (tb.floor - coverage(tb, take)) / np.maximum(tb.floor, 1e-9),
-                         0.0)
-        if it % repair_every == repair_every - 1 or it == iterations - 1:
-            for factor in REPAIR_PRICES:
-                fixed, over = repair(tb, pattern, budget, take, lam * factor)
-                if fixed is None:
-                    continue
-                score = float(tb.reward[rows, fixed].sum()) if over == 0 else -over
-                if score > best.score:
-                    best = Priced(score, fixed, over == 0)
-        step = 0.5 / np.sqrt(it + 1)
-        lam = lam * np.exp(step * np.clip(4.0 * (spent - budget) / spread, -1.0, 1.0))
-        mu = np.maximum(0.0, mu + step * mu_step * short)
-    return best
+    lam: float
+    mu: np.ndarray
 
 
 class Found(NamedTuple):
@@ -302,54 +166,122 @@ def starting_patterns(tb: Tables, seeds=()) -> list[np.ndarray]:
     return list(unique.values())
 
 
-def search_patterns(instance: Instance, budget: float, seeds=(), *, max_priced: int = 150,
-                    iterations: int = 200, repair_every: int = 20) -> Found:
-    """Best-improvement search over patterns (module docstring). ``seeds``: orders whose
-    patterns are extra starting points; ``max_priced`` caps the number of priced patterns."""
-    tb = tables(instance)
-    count = tb.floor.shape[0]
-    priced: dict[bytes, Priced] = {}
+def search_patterns(instance: Instance, budget: float, seeds=(), **options) -> Found:
+    """Pattern search on one instance (a batch of one, :func:`search_patterns_batch`)."""
+    return search_patterns_batch([instance], [budget], [seeds], **options)[0]
 
-    def value(pattern):
-        key = pattern.tobytes()
-        if key not in priced:
-            priced[key] = price_pattern(tb, pattern, budget, iterations, repair_every)
-        return priced[key]
 
-    def single_flips(pattern):
+class _Walker:
+    """One local search: its lane, current pattern and priced value, and whether it is
+    trying single flips or pairs of flips."""
+
+    def __init__(self, lane: int, pattern: np.ndarray):
+        self.lane, self.pattern, self.value, self.pairs = lane, pattern, None, False
+
+
+def _flips(tb: Tables, pattern: np.ndarray, pairs: bool) -> list[np.ndarray]:
+    count = pattern.shape[0]
+    if not pairs:
         flips = np.tile(pattern, (count, 1))
         flips[np.arange(count), np.arange(count)] ^= True
         return list(flips)
+    out = []
+    for a in range(count):
+        for b in range(a + 1, count):
+            if tb.family[a] != tb.family[b]:
+                flipped = pattern.copy()
+                flipped[[a, b]] ^= True
+                out.append(flipped)
+    return out
 
-    def pair_flips(pattern):
-        out = []
-        for a in range(count):
-            for b in range(a + 1, count):
-                if tb.family[a] != tb.family[b]:
-                    flipped = pattern.copy()
-                    flipped[[a, b]] ^= True
-                    out.append(flipped)
-        return out
 
-    searchable = 0 < count <= MAX_SWITCHES
-    starts = starting_patterns(tb, seeds) if searchable else [np.ones(count, bool)]
-    best_take, best_reward, best_pattern = None, -np.inf, starts[0]
-    for pattern in starts:
-        current = value(pattern)
-        moved = searchable
-        while moved and len(priced) < max_priced:
-            moved = False
-            for flips in (single_flips, pair_flips):  # pairs only when no single flip helps
-                winner, winner_value = None, current
-                for flipped in flips(pattern):
-                    if len(priced) >= max_priced:
-                        break
-                    candidate = value(flipped)
-                    if candidate.score > winner_value.score + 1e-9:
-                        winner, winner_value = flipped, candidate
-                if winner is not None:
-                    pattern, current, moved = winner, winner_value, True
-                    break
-        if current.feasible and current.score > best_reward:
-            best_take, best_reward, best_pattern = current.take, current.score, pattern
-    return Found(best_take, best_reward, best_pattern, len(priced))
+def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 150,
+                          random_starts: int = 8, random_priced: int = 150, seed: int = 0,
+                          iterations: int = ITERATIONS, repairs: int = REPAIRS,
+                          max_rows: int = 512) -> list[Found]:
+    """Best-improvement pattern search on several (instance, budget) lanes at once: every
+    round prices the flips of all walkers of all lanes in one batched call
+    (:func:`moqlab._pricing.price_rows`), warm-started from the walker's multipliers.
+
+    ``seeds[b]``: orders whose patterns are extra starting points of lane ``b``. The
+    structured starts (:func:`starting_patterns`) descend first, pricing at most
+    ``max_priced`` patterns per lane; then ``random_starts`` random patterns per lane (drawn
+    from ``seed`` and the lane number) descend with ``random_priced`` more. ``iterations``
+    and ``repairs``: subgradient steps and repairs per pricing; ``max_rows`` caps the rows per
+    call."""
+    seeds = [()] * len(instances) if seeds is None else seeds
+    tbs = [tables(inst) for inst in instances]
+    priced: list[dict] = [{} for _ in instances]
+    structured, random = [], []
+    for lane, (tb, lane_seeds) in enumerate(zip(tbs, seeds)):
+        count = tb.floor.shape[0]
+        if not 0 < count <= MAX_SWITCHES:
+            structured.append(_Walker(lane, np.ones(count, bool)))
+            continue
+        structured += [_Walker(lane, p) for p in starting_patterns(tb, lane_seeds)]
+        draws = np.random.default_rng([seed, lane]).random((random_starts, count)) < 0.5
+        random += [_Walker(lane, p) for p in draws]
+    cap = max_priced
+
+    def price(requests):
+        """Price (lane, pattern, parent value) requests not priced yet, within the cap."""
+        todo, seen = [], set()
+        for lane, pattern, parent in requests:
+            key = (lane, pattern.tobytes())
+            if pattern.tobytes() in priced[lane] or key in seen:
+                continue
+            if len(priced[lane]) + sum(1 for t in todo if t[0] == lane) >= cap:
+                continue
+            seen.add(key)
+            todo.append((lane, pattern, parent))
+        for at in range(0, len(todo), max_rows):
+            part = todo[at:at + max_rows]
+            rows = stack_rows(tbs, [lane for lane, _, _ in part], [p for _, p, _ in part],
+                              [budgets[lane] for lane, _, _ in part],
+                              warm=[None if w is None else (w.lam, w.mu) for _, _, w in part])
+            score, take, feasible, lam, mu = price_rows(rows, iterations, repairs)
+            for r, (lane, pattern, _) in enumerate(part):
+                n = instances[lane].n_items
+                priced[lane][pattern.tobytes()] = Priced(
+                    float(score[r]), take[r, :n].astype(np.int64), bool(feasible[r]),
+                    float(lam[r]), mu[r])
+
+    def descend(walkers):
+        price([(w.lane, w.pattern, None) for w in walkers])
+        for w in walkers:
+            w.value = priced[w.lane].get(w.pattern.tobytes())
+        active = [w for w in walkers if w.value is not None
+                  and 0 < tbs[w.lane].floor.shape[0] <= MAX_SWITCHES]
+        while active:
+            price([(w.lane, f, w.value) for w in active
+                   for f in _flips(tbs[w.lane], w.pattern, w.pairs)])
+            still = []
+            for w in active:
+                best, best_value = None, w.value
+                for f in _flips(tbs[w.lane], w.pattern, w.pairs):
+                    v = priced[w.lane].get(f.tobytes())
+                    if v is not None and v.score > best_value.score + 1e-9:
+                        best, best_value = f, v
+                if best is not None:
+                    w.pattern, w.value, w.pairs = best, best_value, False
+                    still.append(w)
+                elif not w.pairs:
+                    w.pairs = True  # pairs of flips only when no single flip helps
+                    still.append(w)
+            active = [w for w in still if len(priced[w.lane]) < cap]
+
+    descend(structured)
+    cap = max_priced + random_priced
+    descend(random)
+    walkers = structured + random
+    found = []
+    for lane, inst in enumerate(instances):
+        best = max((w for w in walkers if w.lane == lane and w.value is not None
+                    and w.value.feasible), key=lambda w: w.value.score, default=None)
+        if best is None:
+            found.append(Found(None, -np.inf, np.ones(tbs[lane].floor.shape[0], bool),
+                               len(priced[lane])))
+        else:
+            found.append(Found(best.value.take, best.value.score, best.pattern,
+                               len(priced[lane])))
+    return found

@@ -27,14 +27,17 @@ stream); lanes (instance x budget) are ``vmap``-ed and sharded over devices
 exact float64 sums; the greedy order is always a candidate, so ``search`` is never worse than
 ``jax-greedy`` in budget mode.
 
-**Group patterns** (host, numpy; :mod:`moqlab._pattern`). Annealing moves one line or one
+**Group patterns** (:mod:`moqlab._pattern`). Annealing moves one line or one
 group at a time, which cannot reach the orders of MOQ-heavy instances where opening a
 supplier means opening several categories at once inside a tight budget. Each lane therefore
 also searches over *patterns* (which multi-item groups are open), pricing each pattern by a
 Lagrangian heuristic (subgradient on the budget and threshold multipliers, with a cover /
 shed / fill repair), starting from all groups open, from the greedy order's pattern and from
-each group of the coarsest family alone; its best order joins the candidates. ``patterns``
-caps the patterns priced per lane (0 turns the phase off). Finally :func:`polish` (host, numpy, vectorised over items and
+each group of the coarsest family alone, then from random patterns; its best order joins the
+candidates. The pricing is JAX, vmapped over all the patterns of all the lanes a round of
+the search asks for (:mod:`moqlab._pricing`). ``patterns`` caps the patterns priced per lane
+and phase (0 turns the phase off); lanes above ``PATTERN_MAX_LINES`` lines skip it. Finally
+:func:`polish` (host, numpy, vectorised over items and
 item pairs) runs a best-improvement descent over add / remove / trade moves that keep the
 order valid, until no move raises the reward.
 
@@ -82,7 +85,7 @@ from ._frontier import frontier_indices, pick_target  # noqa: E402
 from ._greedy import _drop_short_groups, _floor  # noqa: E402
 from ._instance import Instance  # noqa: E402
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves  # noqa: E402
-from ._pattern import search_patterns  # noqa: E402
+from ._pattern import search_patterns_batch  # noqa: E402
 from ._result import Answer  # noqa: E402
 from ._sharding import shard_batch  # noqa: E402
 
@@ -441,13 +444,11 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             lane_owner.append(b)
     results = run_lanes(lane_inst, lane_order, lane_budget, lane_start, seed, restarts, steps)
     found_by = [[] for _ in instances]
-    for owner, budget, start, (takes, found) in zip(lane_owner, lane_budget, lane_start,
-                                                     results):
+    by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, patterns, seed)
+    for owner, budget, (takes, found), extra_take in zip(lane_owner, lane_budget, results,
+                                                          by_pattern):
         kept = [t for t, f in zip(takes, found) if f]
-        if patterns:
-            found_pattern = search_patterns(instances[owner], budget, seeds=[start],
-                                            max_priced=patterns)
-            kept += [] if found_pattern.take is None else [found_pattern.take]
+        kept += [] if extra_take is None else [extra_take]
         found_by[owner].append((budget, kept))
     answers = []
     for b, (inst, lim) in enumerate(zip(instances, limits)):
@@ -470,6 +471,25 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
                 cands.append(best)
         answers.append(_pick_target(inst, cands, mode, float(lim), info))
     return answers
+
+
+PATTERN_MAX_LINES = 20_000  # the pattern phase's repair loops are linear in the lines
+
+
+def _pattern_phase(instances, budgets, starts, max_priced: int, seed: int):
+    """Best order of the pattern search (:mod:`moqlab._pattern`) for every lane, ``None``
+    where it found none or the phase does not apply (off, or above ``PATTERN_MAX_LINES``)."""
+    chosen = [n for n, inst in enumerate(instances)
+              if max_priced and inst.n_lines <= PATTERN_MAX_LINES]
+    out = [None] * len(instances)
+    if chosen:
+        found = search_patterns_batch([instances[n] for n in chosen],
+                                      [budgets[n] for n in chosen],
+                                      [[starts[n]] for n in chosen], max_priced=max_priced,
+                                      random_priced=max_priced, seed=seed)
+        for n, result in zip(chosen, found):
+            out[n] = result.take
+    return out
 
 
 def _count_of(instance: Instance, run, take) -> int:

@@ -5,38 +5,50 @@ import numpy as np
 from hypothesis import given, settings
 
 import moqlab
-from moqlab._pattern import price_pattern, repair, search_patterns, tables
+from moqlab._pattern import search_patterns, search_patterns_batch, tables
+from moqlab._pricing import price_rows, stack_rows
 from strategies import tiny_problems
 
+QUICK = {"iterations": 40, "repairs": 4}
 
-@settings(max_examples=40, deadline=None)
+
+@settings(max_examples=15, deadline=None)
 @given(tiny_problems(max_items=8, max_lines=3, max_families=2))
 def test_pattern_orders_are_valid_and_bounded_by_enumerate(problem):
     inst, _, _ = problem
     budget = 0.5 * float(np.clip(inst.cost, 0, None).sum())
-    found = search_patterns(inst, budget, iterations=40, repair_every=10)
+    found = search_patterns(inst, budget, random_starts=2, **QUICK)
     if found.take is None:
         return
-    verdict = moqlab.check(inst, inst.selection_from_take(found.take), budget=budget)
-    assert verdict.feasible, verdict
     chosen = inst.selection_from_take(found.take)
+    verdict = moqlab.check(inst, chosen, budget=budget)
+    assert verdict.feasible, verdict
     assert np.isclose(inst.reward[chosen].sum(), found.reward)
     exact = moqlab.solve(inst, method="enumerate", budget=budget)
     assert found.reward <= exact.reward + 1e-9
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(tiny_problems(max_items=8, max_lines=3, max_families=2))
-def test_repair_covers_open_groups_or_says_it_cannot(problem):
+def test_every_priced_pattern_claimed_feasible_is_valid(problem):
     inst, _, _ = problem
     budget = 0.5 * float(np.clip(inst.cost, 0, None).sum())
     tb = tables(inst)
-    pattern = np.ones(tb.floor.shape[0], bool)
-    take, over = repair(tb, pattern, budget, np.zeros(inst.n_items, np.int64), 1.0)
-    if take is None or over > 0:
-        return
-    verdict = moqlab.check(inst, inst.selection_from_take(take), budget=budget)
-    assert verdict.feasible, verdict
+    count = tb.floor.shape[0]
+    patterns = [np.ones(count, bool), np.zeros(count, bool)]
+    score, take, feasible, _, _ = price_rows(
+        stack_rows([tb, tb], [0, 1], patterns, [budget, budget]), **QUICK)
+    for r, pattern in enumerate(patterns):
+        if not feasible[r]:
+            continue
+        order = take[r, :inst.n_items]
+        chosen = inst.selection_from_take(order)
+        assert moqlab.check(inst, chosen, budget=budget).feasible
+        assert np.isclose(inst.reward[chosen].sum(), score[r])
+        opened = tables(inst).switch
+        for switch in opened:  # a closed switch orders nothing
+            inside = switch >= 0
+            assert not np.any((order > 0) & inside & ~pattern[np.maximum(switch, 0)])
 
 
 def test_closed_pattern_orders_nothing_in_its_groups():
@@ -44,9 +56,17 @@ def test_closed_pattern_orders_nothing_in_its_groups():
         ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
         families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
     tb = tables(inst)
-    priced = price_pattern(tb, np.array([False]), budget=10.0)
-    assert priced.feasible and list(priced.take) == [0, 0, 1]
-    assert priced.score == 5.0
+    score, take, feasible, _, _ = price_rows(stack_rows([tb], [0], [[False]], [10.0]))
+    assert feasible[0] and take[0, :3].tolist() == [0, 0, 1] and score[0] == 5.0
+
+
+def test_a_batch_of_lanes_matches_lanes_alone():
+    cases = [c for c in moqlab.load_suite("tiny") if c.family == "stock"][:2]
+    alone = [search_patterns(c.instance, c.limit, **QUICK) for c in cases]
+    together = search_patterns_batch([c.instance for c in cases], [c.limit for c in cases],
+                                     **QUICK)
+    for a, b in zip(alone, together):
+        assert a.reward == b.reward
 
 
 def test_patterns_open_what_greedy_leaves_shut():
