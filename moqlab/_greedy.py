@@ -105,7 +105,8 @@ class _Groups:
         self.starts = []
         for fam in instance.families:
             line_group = fam.item_group[instance.line_item]
-            members = np.lexsort((position, line_group))
+            # lines sorted by (group, scan position): a stable sort of the scan order by group
+            members = order[np.argsort(line_group[order], kind="stable")]
             counts = np.bincount(line_group, minlength=fam.n_groups)
             self.line_group.append(line_group)
             self.members.append(members)
@@ -131,19 +132,30 @@ def greedy_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
     cost = np.maximum(instance.cost, FREE_COST * scale)
     cap = np.full(instance.n_lines, np.inf)
     for k, fam in enumerate(instance.families):
-        floor = _floor(fam.moq)
-        for g in np.flatnonzero(fam.moq > 0):
-            lines = groups.lines(k, g)
-            reached = np.flatnonzero(np.cumsum(fam.oq[lines]) >= floor[g])
-            if reached.size == 0:
-                rho = -np.inf  # the group can never reach its threshold
-            else:
-                bundle = lines[:reached[0] + 1]
-                rho = instance.reward[bundle].sum() / cost[bundle].sum()
-            members = groups.lines(k, g)
-            cap[members] = np.minimum(cap[members], rho)
+        rho = _opening_ratios(fam, groups.members[k], groups.starts[k], instance.reward, cost)
+        cap = np.minimum(cap, rho[groups.line_group[k]])
     capped = _running_min_per_item(instance, np.minimum(key, cap))
     return capped, _scan_order(instance, capped)
+
+
+def _opening_ratios(fam, members: np.ndarray, starts: np.ndarray, reward: np.ndarray,
+                    cost: np.ndarray) -> np.ndarray:
+    """``rho_g`` of every group of one family: reward over cost of the shortest run of its
+    lines in scan order whose contributions reach the threshold (``-inf`` when none does,
+    ``+inf`` for a group without threshold). Sums are numpy's own over each run, in scan
+    order, so that the values do not depend on how groups are batched."""
+    rho = np.full(fam.n_groups, np.inf)
+    oq, reward, cost = fam.oq[members], reward[members], cost[members]
+    floor = _floor(fam.moq)
+    for g in np.flatnonzero(fam.moq > 0).tolist():
+        lo, hi = starts[g], starts[g + 1]
+        reached = np.flatnonzero(np.cumsum(oq[lo:hi]) >= floor[g])
+        if reached.size == 0:
+            rho[g] = -np.inf  # the group can never reach its threshold
+        else:
+            end = lo + reached[0] + 1
+            rho[g] = reward[lo:end].sum() / cost[lo:end].sum()
+    return rho
 
 
 class _State:

@@ -8,9 +8,8 @@ order); the algorithm is the one described in :mod:`moqlab._greedy`:
    ``key_j = min_{a<=j} max_{b>=j} R(a..b)/C(a..b)`` (:func:`moqlab._greedy.line_keys`),
    capped at each group's opening-bundle ratio ``rho_g`` = reward/cost of the shortest run of
    the group's lines (in key order) whose contributions reach its threshold,
-   then made non-increasing per item. :func:`capped_keys` computes these caps for all
-   groups at once with sorted segments (the reference loops over groups in Python); both
-   agree to the last bit on integer data and up to float summation order otherwise.
+   then made non-increasing per item (:func:`moqlab._greedy.greedy_keys`, shared with
+   ``greedy`` so that both scan the same lines in the same order, float data included).
 2. **Scan** (JAX). The scan is a state machine run by one ``lax.while_loop`` of
    *micro-steps*: scan the next line (by decreasing key, while the key is positive), examine
    one candidate line of a bundle, or apply one line of an accepted bundle. The carry holds
@@ -24,7 +23,20 @@ order); the algorithm is the one described in :mod:`moqlab._greedy`:
    its reward is positive, else the triggering item closes. Bundle scratch (membership,
    closure, totals) is *stamped* with the attempt number, so nothing is ever cleared, and
    every read/write uses a scalar index (a dynamic slice or in-place dynamic update:
-   XLA:CPU turns scatters into slow loops).
+   XLA:CPU turns scatters into slow loops). As in ``greedy``, a group's walk starts at a
+   per-group pointer past the members already known dead (members before the scan
+   position belong to closed items, see :class:`moqlab._greedy._Scan`), and the second pass
+   only visits the lines the first pass deferred.
+
+   *Cost per micro-step.* Each step applies the previous step's writes first and then only
+   reads (:class:`Writes`), so that XLA keeps every array update in place (a read of an old
+   value that is not an ancestor of the update makes XLA copy the whole array, every
+   step); and the loop is compiled as one XLA:CPU kernel (:func:`_as_one_kernel`) instead
+   of one kernel per fused operation. A micro-step costs about 0.5 us on a 2-core CPU
+   (it was about 40 us, growing with the arrays). The number of micro-steps is the
+   algorithm's: one per scanned line, per examined bundle candidate and per applied bundle
+   line; where bundles cascade across families and keep failing on the budget, it grows
+   quadratically with the instance (``benchmarks/results/scale.md``).
 3. **Modes**: budget mode returns the final order (after the same safeguard that drops a
    short group); the target modes run with an unlimited budget and cut the sequence of
    moves (recorded as the move number of every taken line) exactly as ``greedy`` does.
@@ -63,8 +75,7 @@ from jax.experimental.xla_metadata import set_xla_metadata  # noqa: E402
 
 from ._check import TOLERANCE  # noqa: E402
 from ._dense import bucket  # noqa: E402
-from ._greedy import (FREE_COST, _drop_short_groups, _floor, _running_min_per_item,  # noqa: E402
-                      _scan_order, line_keys)
+from ._greedy import _drop_short_groups, _floor, greedy_keys  # noqa: E402
 from ._instance import Instance  # noqa: E402
 from ._result import Answer  # noqa: E402
 from ._sharding import shard_batch, sharded  # noqa: E402
@@ -72,58 +83,11 @@ from ._sharding import shard_batch, sharded  # noqa: E402
 # ------------------------------------------------------------------ keys (host)
 
 
-def _free_cost(instance: Instance) -> np.ndarray:
-    scale = max(1.0, float(np.max(np.abs(instance.cost)))) if instance.n_lines else 1.0
-    return np.maximum(instance.cost, FREE_COST * scale)
-
-
 def capped_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
-    """The keys and scan order of :func:`moqlab._greedy.greedy_keys`, vectorised over groups.
-
-    For family ``k``, the lines of thresholded groups are sorted by (group, scan position);
-    a segmented cumulative sum of ``oq`` finds, per group, the first line where the total
-    reaches the threshold, and ``rho_g`` is the bundle's reward over its cost (``-inf`` when
-    the group can never reach its threshold).
-    """
-    key = line_keys(instance)
-    order = _scan_order(instance, key)
-    position = np.empty(instance.n_lines, dtype=np.int64)
-    position[order] = np.arange(instance.n_lines)
-    cost = _free_cost(instance)
-    cap = np.full(instance.n_lines, np.inf)
-    for fam in instance.families:
-        line_group = fam.item_group[instance.line_item]
-        rho = np.full(fam.n_groups, -np.inf)
-        lines = np.flatnonzero(fam.moq[line_group] > 0)
-        if lines.size:
-            lines = lines[np.lexsort((position[lines], line_group[lines]))]
-            group = line_group[lines]
-            first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-            cum = np.cumsum(fam.oq[lines])
-            offset = np.repeat(np.r_[0.0, cum[first[1:] - 1]], np.diff(np.r_[first, lines.size]))
-            reached = (cum - offset) >= _floor(fam.moq)[group]
-            # first reaching line of each group (segment starts are where a new group begins)
-            index = np.arange(lines.size)
-            cand = np.where(reached, index, lines.size)
-            first_reach = np.minimum.reduceat(cand, first)
-            seg_end = np.r_[first[1:], lines.size]
-            ok = first_reach < seg_end
-            starts, stops = first[ok], first_reach[ok] + 1
-            reward_sum = np.array([instance.reward[lines[a:b]].sum() for a, b in zip(starts, stops)]) \
-                if starts.size < 64 else _segment_sums(instance.reward[lines], starts, stops)
-            cost_sum = np.array([cost[lines[a:b]].sum() for a, b in zip(starts, stops)]) \
-                if starts.size < 64 else _segment_sums(cost[lines], starts, stops)
-            rho[group[starts]] = reward_sum / cost_sum
-        thresholded = fam.moq[line_group] > 0
-        cap = np.where(thresholded, np.minimum(cap, rho[line_group]), cap)
-    capped = _running_min_per_item(instance, np.minimum(key, cap))
-    return capped, _scan_order(instance, capped)
-
-
-def _segment_sums(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """``values[a:b].sum()`` for each segment (disjoint, sorted), without a Python loop."""
-    cum = np.r_[0.0, np.cumsum(values)]
-    return cum[stops] - cum[starts]
+    """The keys and scan order of :func:`moqlab._greedy.greedy_keys` (the same function:
+    the group ratios are sums in numpy's own order, so that ``jax-greedy`` scans exactly
+    the lines ``greedy`` scans, float data included)."""
+    return greedy_keys(instance)
 
 
 # ------------------------------------------------------------ scan arrays (host)
