@@ -54,7 +54,7 @@ import numpy as np
 
 from ._greedy import FREE_COST, _floor
 from ._instance import Instance
-from ._pricing import ITERATIONS, REPAIRS, price_rows, stack_rows
+from ._pricing import ITERATIONS, REPAIRS, ROWS, price_rows, stack_rows
 
 MAX_SWITCHES = 64  # above this, the flip neighbourhood is too large to search this way
 
@@ -198,7 +198,7 @@ def _flips(tb: Tables, pattern: np.ndarray, pairs: bool) -> list[np.ndarray]:
 def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 150,
                           random_starts: int = 8, random_priced: int = 150, seed: int = 0,
                           iterations: int = ITERATIONS, repairs: int = REPAIRS,
-                          max_rows: int = 512) -> list[Found]:
+                          max_rows: int = ROWS) -> list[Found]:
     """Best-improvement pattern search on several (instance, budget) lanes at once: every
     round prices the flips of all walkers of all lanes in one batched call
     (:func:`moqlab._pricing.price_rows`), warm-started from the walker's multipliers.

@@ -279,15 +279,16 @@ def price_rows(rows: Row, iterations: int = ITERATIONS, repairs: int = REPAIRS):
     return jax.device_get(_price_rows(rows, iterations, repairs))
 
 
-MIN_ROWS = 16
+ROWS = 64  # most rows per call
+MIN_ROWS = 16  # fewest: row counts are powers of two in [MIN_ROWS, ROWS], few compiles
 MIN_SIZES = (16, 4, 2, 8)  # items, ladder positions, families, switch slots: small
 # instances share one compiled function
 
 
 def stack_rows(tbs: Sequence, owners, patterns, budgets, warm=None) -> Row:
     """Rows for ``patterns[r]`` of instance ``tbs[owners[r]]`` (``moqlab._pattern.Tables``)
-    at ``budgets[r]``, padded to common power-of-two sizes and a power-of-two number of rows
-    (padding rows repeat the last one). ``warm[r]``: ``None`` (a cold start: ``lam`` = the
+    at ``budgets[r]``, padded to common power-of-two sizes, and the rows to a power of two
+    between ``MIN_ROWS`` and ``ROWS`` (padding rows repeat the last one). ``warm[r]``: ``None`` (a cold start: ``lam`` = the
     median first-line reward-to-cost ratio, ``mu = 0``) or the ``(lam, mu)`` of a priced
     neighbour, whose step sizes then continue from ``ITERATIONS``."""
     owners = np.asarray(owners, dtype=np.int64)
@@ -327,7 +328,7 @@ def stack_rows(tbs: Sequence, owners, patterns, budgets, warm=None) -> Row:
         lam0 = float(np.median(tb.reward[first, 1] / tb.cost[first, 1])) if first.any() else 1.0
         per[o] = (widen(tb.reward), widen(tb.cost), contrib, switch, floor, real, tmin, length,
                   np.float64(tb.free), max(lam0, 1e-9))
-    total = bucket(n_rows, MIN_ROWS)
+    total = bucket(n_rows, MIN_ROWS) if n_rows <= ROWS else ROWS * -(-n_rows // ROWS)
     index = np.r_[np.arange(n_rows), np.full(total - n_rows, n_rows - 1)]
     pattern = np.zeros((total, slots), bool)
     lam = np.zeros(total)

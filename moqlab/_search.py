@@ -68,6 +68,7 @@ Example::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -420,6 +421,12 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
         return []
     limits = np.broadcast_to(np.asarray(limits, dtype=np.float64), (len(instances),))
     greedy_budget = limits if mode == "budget" else np.full(len(instances), np.inf)
+    clock = [time.perf_counter()]
+
+    def lap():  # seconds since the previous lap (batch totals, JAX compiles included)
+        clock.append(time.perf_counter())
+        return clock[-1] - clock[-2]
+
     runs, _ = greedy_runs(instances, greedy_budget)
     orders = [capped_keys(inst)[1] for inst in instances]
     lane_inst, lane_order, lane_budget, lane_start, lane_owner, extra = [], [], [], [], [], []
@@ -442,9 +449,12 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             lane_budget.append(budget)
             lane_start.append(start)
             lane_owner.append(b)
+    phases = {"greedy_seconds": lap()}
     results = run_lanes(lane_inst, lane_order, lane_budget, lane_start, seed, restarts, steps)
+    phases["anneal_seconds"] = lap()
     found_by = [[] for _ in instances]
     by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, patterns, seed)
+    phases["pattern_seconds"] = lap()
     for owner, budget, (takes, found), extra_take in zip(lane_owner, lane_budget, results,
                                                           by_pattern):
         kept = [t for t, f in zip(takes, found) if f]
@@ -452,7 +462,8 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
         found_by[owner].append((budget, kept))
     answers = []
     for b, (inst, lim) in enumerate(zip(instances, limits)):
-        info = {"restarts": restarts, "steps": steps, "seed": seed}
+        info = {"restarts": restarts, "steps": steps, "seed": seed, "patterns": patterns,
+                "batch_phase_seconds": phases}
         if mode == "budget":
             cands = extra[b] + [t for _, takes in found_by[b] for t in takes]
             best = _best_budget_take(inst, cands, float(lim))
@@ -470,6 +481,7 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             if best is not None:
                 cands.append(best)
         answers.append(_pick_target(inst, cands, mode, float(lim), info))
+    phases["polish_seconds"] = lap()
     return answers
 
 
