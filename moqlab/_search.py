@@ -36,7 +36,9 @@ shed / fill repair), starting from all groups open, from the greedy order's patt
 each group of the coarsest family alone, then from random patterns; its best order joins the
 candidates. The pricing is JAX, vmapped over all the patterns of all the lanes a round of
 the search asks for (:mod:`moqlab._pricing`). ``patterns`` caps the patterns priced per lane
-and phase (0 turns the phase off); lanes above ``PATTERN_MAX_LINES`` lines skip it. Finally
+and phase (0 turns the phase off); lanes above ``PATTERN_MAX_LINES`` lines skip it, and lanes
+above ``ANNEAL_MAX_LINES`` skip the annealing (both cost time linear in the instance per
+step). Finally
 :func:`polish` (host, numpy, vectorised over items and
 item pairs) runs a best-improvement descent over add / remove / trade moves that keep the
 order valid, until no move raises the reward.
@@ -375,12 +377,14 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
 
 
 def run_lanes(instances: Sequence[Instance], orders, budgets, starts, seed: int,
-              restarts: int, steps: int):
-    """Search every lane; returns per lane the ``[restarts, I]`` takes (unpadded)."""
+              restarts: int, steps: int, lane_ids=None):
+    """Search every lane; returns per lane the ``[restarts, I]`` takes (unpadded).
+    ``lane_ids``: the lanes' global indices (random streams; default ``0, 1, ...``)."""
     sizes = np.array([lane_sizes(inst) for inst in instances]).max(axis=0)
     sizes = tuple(bucket(int(s), low) for s, low in zip(sizes, MIN_SIZES))
+    lane_ids = range(len(instances)) if lane_ids is None else lane_ids
     lanes = [build_lane(inst, order, b, start, n, sizes)
-             for n, (inst, order, b, start) in enumerate(zip(instances, orders, budgets, starts))]
+             for n, inst, order, b, start in zip(lane_ids, instances, orders, budgets, starts)]
     stacked = Lane(*(np.stack(parts) for parts in zip(*lanes)))
     stacked, n = shard_batch(stacked, minimum=MIN_LANES)
     takes, _, found = jax.device_get(_search_lanes(stacked, np.int64(seed), restarts, steps))
@@ -450,7 +454,8 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             lane_start.append(start)
             lane_owner.append(b)
     phases = {"greedy_seconds": lap()}
-    results = run_lanes(lane_inst, lane_order, lane_budget, lane_start, seed, restarts, steps)
+    results = _anneal_phase(lane_inst, lane_order, lane_budget, lane_start, seed, restarts,
+                            steps)
     phases["anneal_seconds"] = lap()
     found_by = [[] for _ in instances]
     by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, patterns, seed)
@@ -485,7 +490,21 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
     return answers
 
 
+ANNEAL_MAX_LINES = 50_000  # an annealing step costs O(items + groups) on a CPU
 PATTERN_MAX_LINES = 20_000  # the pattern phase's repair loops are linear in the lines
+
+
+def _anneal_phase(instances, orders, budgets, starts, seed: int, restarts: int, steps: int):
+    """:func:`run_lanes` on the lanes of at most ``ANNEAL_MAX_LINES`` lines (the others get
+    no annealed candidates: on them the greedy order and the polish carry the answer)."""
+    chosen = [n for n, inst in enumerate(instances)
+              if restarts and steps and inst.n_lines <= ANNEAL_MAX_LINES]
+    out = [(np.zeros((0, inst.n_items), np.int64), np.zeros(0, bool)) for inst in instances]
+    if chosen:
+        pick = [[values[n] for n in chosen] for values in (instances, orders, budgets, starts)]
+        for n, result in zip(chosen, run_lanes(*pick, seed, restarts, steps, lane_ids=chosen)):
+            out[n] = result
+    return out
 
 
 def _pattern_phase(instances, budgets, starts, max_priced: int, seed: int):
