@@ -299,16 +299,35 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
     remove the last line of an item, or trade (remove the last line of ``i``, add the next
     line of ``j``); each move keeps every group empty or at its threshold and the budget.
     Stops when no move raises the reward (ties: lower cost). Pairwise trades are skipped for
-    instances above ``POLISH_MAX_ITEMS`` items."""
-    take = np.asarray(take, dtype=np.int64).copy()
+    instances above ``POLISH_MAX_ITEMS`` items. Spend and group totals are updated move by
+    move (a move costs O(items), not O(lines)); the final order is verified, and the start
+    order is returned if it were not valid."""
+    start_take = np.asarray(take, dtype=np.int64)
+    take = start_take.copy()
     n, length = instance.n_items, instance.item_length
     start = instance.item_start
     allowance = TOLERANCE * max(1.0, abs(budget))
     fams = [(fam.item_group, fam.oq, _floor(fam.moq), fam.moq > 0) for fam in instance.families]
     pairs = n <= POLISH_MAX_ITEMS
+    selected = instance.selection_from_take(take)
+    spent = float(instance.cost[selected].sum())
+    totals = [np.bincount(group[instance.line_item], weights=np.where(selected, oq, 0.0),
+                          minlength=floor.size) for group, oq, floor, _ in fams]
+    counts = [np.bincount(group, weights=take > 0, minlength=floor.size)
+              for group, _, floor, _ in fams]
+
+    def apply(i: int, up: bool) -> None:
+        nonlocal spent
+        line = start[i] + (take[i] if up else take[i] - 1)
+        sign = 1.0 if up else -1.0
+        spent += sign * instance.cost[line]
+        opened_or_closed = take[i] == 0 if up else take[i] == 1
+        for (group, oq, _, _), tot, cnt in zip(fams, totals, counts):
+            tot[group[i]] += sign * oq[line]
+            cnt[group[i]] += sign * opened_or_closed
+        take[i] += 1 if up else -1
+
     for _ in range(max_moves):
-        selected = instance.selection_from_take(take)
-        spent = float(instance.cost[selected].sum())
         can_add = take < length
         nxt = start[:-1] + np.minimum(take, length - 1)
         can_rem = take > 0
@@ -319,11 +338,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
         rem_c = np.where(can_rem, -instance.cost[lst], np.inf)
         ok_add, ok_rem = can_add.copy(), can_rem.copy()
         fam_state = []
-        for group, oq, floor, thr in fams:
-            tot = np.bincount(group[instance.line_item], weights=np.where(selected, oq, 0.0),
-                              minlength=floor.size)
-            cnt = np.bincount(group, weights=take > 0, minlength=floor.size)
-            g = group
+        for (g, oq, floor, thr), tot, cnt in zip(fams, totals, counts):
             oq_add = oq[nxt]
             oq_rem = oq[lst]
             # adding to an open group keeps it valid; a closed group must open at once
@@ -359,18 +374,14 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
         if best is None:
             break
         kind, where = best
-        new = take.copy()
         if kind == "add":
-            new[where] += 1
+            apply(where, up=True)
         elif kind == "rem":
-            new[where] -= 1
+            apply(where, up=False)
         else:
-            new[where[0]] -= 1
-            new[where[1]] += 1
-        if not _valid(instance, new, budget):
-            break
-        take = new
-    return take
+            apply(where[0], up=False)
+            apply(where[1], up=True)
+    return take if _valid(instance, take, budget) else start_take
 
 
 # ------------------------------------------------------------------ answers
