@@ -111,14 +111,6 @@ def tables(instance: Instance) -> Tables:
                   tmin, length, FREE_COST * scale)
 
 
-def allowed_items(tb: Tables, pattern: np.ndarray) -> np.ndarray:
-    """Items that may be ordered under ``pattern``: all their switches open."""
-    ok = tb.tmin <= tb.length
-    for switch in tb.switch:
-        ok &= (switch < 0) | pattern[np.maximum(switch, 0)]
-    return ok
-
-
 class Priced(NamedTuple):
     """A priced pattern: ``score`` is its best repaired order's reward (or minus its
     overspend when no repair met the budget), with the final multipliers (warm starts)."""
