@@ -217,14 +217,13 @@ def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 1
 
     def price(requests):
         """Price (lane, pattern, parent value) requests not priced yet, within the cap."""
-        todo, seen = [], set()
+        todo, seen, queued = [], set(), [0] * len(instances)
         for lane, pattern, parent in requests:
             key = (lane, pattern.tobytes())
-            if pattern.tobytes() in priced[lane] or key in seen:
-                continue
-            if len(priced[lane]) + sum(1 for t in todo if t[0] == lane) >= cap:
+            if key[1] in priced[lane] or key in seen or len(priced[lane]) + queued[lane] >= cap:
                 continue
             seen.add(key)
+            queued[lane] += 1
             todo.append((lane, pattern, parent))
         for at in range(0, len(todo), max_rows):
             part = todo[at:at + max_rows]
@@ -245,12 +244,12 @@ def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 1
         active = [w for w in walkers if w.value is not None
                   and 0 < tbs[w.lane].floor.shape[0] <= MAX_SWITCHES]
         while active:
-            price([(w.lane, f, w.value) for w in active
-                   for f in _flips(tbs[w.lane], w.pattern, w.pairs)])
+            flips = [_flips(tbs[w.lane], w.pattern, w.pairs) for w in active]
+            price([(w.lane, f, w.value) for w, fs in zip(active, flips) for f in fs])
             still = []
-            for w in active:
+            for w, fs in zip(active, flips):
                 best, best_value = None, w.value
-                for f in _flips(tbs[w.lane], w.pattern, w.pairs):
+                for f in fs:
                     v = priced[w.lane].get(f.tobytes())
                     if v is not None and v.score > best_value.score + 1e-9:
                         best, best_value = f, v

@@ -113,17 +113,9 @@ def _allowed(row: Row):
 
 def _item_step(row: Row, take, i, up: bool):
     """:func:`_steps` of item ``i`` alone (scalars, contributions ``[K]``)."""
-    width = row.reward.shape[1]
-    t = take[i]
-    if up:
-        wanted = jnp.where(t == 0, row.tmin[i], t + 1)
-        valid = wanted <= row.length[i]
-        new = jnp.minimum(wanted, width - 1)
-    else:
-        new = jnp.where(t <= row.tmin[i], 0, t - 1)
-        valid = t > 0
-    return (new, valid, row.reward[i, new] - row.reward[i, t], row.cost[i, new] - row.cost[i, t],
-            row.contrib[:, i, new] - row.contrib[:, i, t])
+    new, valid, d_reward, d_cost, d_contrib = _steps(
+        _item(row, i), lax.dynamic_slice(take, (i,), (1,)), up)
+    return new[0], valid[0], d_reward[0], d_cost[0], d_contrib[:, 0]
 
 
 def _move(row: Row, take, steps, i, go, up: bool):
@@ -217,10 +209,12 @@ def repair(row: Row, take, price):
 
 
 def _item(row: Row, i):
-    """The one-item view of ``row`` used to recompute item ``i``'s look-ahead ratio."""
-    def one(x):
-        return lax.dynamic_slice_in_dim(x, i, 1, axis=0)
-    return row._replace(reward=one(row.reward), cost=one(row.cost), length=one(row.length))
+    """The one-item view of ``row`` used to recompute item ``i``'s step and look-ahead
+    ratio after it moved."""
+    def one(x, axis=0):
+        return lax.dynamic_slice_in_dim(x, i, 1, axis=axis)
+    return row._replace(reward=one(row.reward), cost=one(row.cost), length=one(row.length),
+                        tmin=one(row.tmin), contrib=one(row.contrib, axis=1))
 
 
 def price(row: Row, iterations: int = ITERATIONS, repairs: int = REPAIRS):
