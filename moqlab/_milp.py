@@ -72,7 +72,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._check import TOLERANCE, check
+from ._errors import MOQInputError
 from ._frontier import pick_target
+from ._greedy import solve_greedy
 from ._instance import Instance
 from ._result import Answer
 
@@ -407,12 +409,16 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
 
 def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 300.0,
                mip_rel_gap: float = 0.0, threads: int | None = None,
-               ties: bool = True) -> Answer:
+               ties: bool = True, start: str = "greedy") -> Answer:
     """Exact answer by HiGHS in any mode (see the module docstring for the method).
 
     ``time_limit`` (seconds) bounds the whole call (all stages); ``mip_rel_gap`` > 0 turns
     the oracle into a heuristic (the status is then ``feasible`` unless the gap closed);
     ``threads`` is HiGHS's thread count; ``ties=False`` skips the cost/target tie stages.
+    ``start`` (budget mode): HiGHS's first incumbent. ``"greedy"`` (default) is the
+    ``greedy`` method's order, so a time limit that stops HiGHS before it finds a better
+    order returns greedy's order (status ``time_limit``), never the empty one;
+    ``"empty"`` starts from the empty order.
 
     ``info``: ``highs_version``, ``proven_optimal``, ``bound`` and ``gap`` (of the HiGHS
     run a limit stopped, else of the first reward stage: in budget mode, the optimum), ``nodes`` (all stages), ``mip_seconds`` (time inside
@@ -420,6 +426,9 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     mode, whether the optimal reward is proven even when a tie stage ran out of time), ``solves`` (HiGHS runs), ``build_seconds``; in target modes ``frontier``
     (frontier orders walked).
     """
+    if start not in MILP_STARTS:
+        raise MOQInputError(f"milp: unknown start {start!r}; choose one of "
+                            f"{', '.join(map(repr, MILP_STARTS))}", column="start", value=start)
     began = time.perf_counter()
     model = build_model(instance)
     highs = load_model(model, threads=threads)
@@ -432,10 +441,15 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
 
     if mode == "budget":
         budget = _budget_row(instance, float(limit))
-        take = best_order(run, budget, prefer_larger)
-        take = empty if take is None else take
+        first = _start_order(instance, float(limit)) if start == "greedy" else empty
+        take = best_order(run, budget, prefer_larger, start=first)
+        info = _info(run, build_seconds)
+        info["start_reward"] = run.totals(first)[0]
+        if take is None or run.totals(take)[0] < info["start_reward"]:
+            # HiGHS stopped before it held an incumbent at least as good as its start
+            take = first
         status, message = _status(run, mip_rel_gap)
-        return Answer(take, status, message, _info(run, build_seconds))
+        return Answer(take, status, message, info)
     if mode not in ("min_target", "max_target"):
         raise ValueError(f"unknown mode {mode!r}")
 
@@ -477,6 +491,17 @@ def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
         take = best_order(run, next_cost + run.delta_cost, prefer_larger, reward_floor=floor,
                           known_min_cost=True, start=cheapest.take)
     return frontier, targets
+
+
+MILP_STARTS = ("greedy", "empty")
+
+
+def _start_order(instance: Instance, budget: float) -> np.ndarray:
+    """The greedy order for ``budget`` if the verifier accepts it, else the empty order."""
+    take = np.asarray(solve_greedy(instance, "budget", budget).take, dtype=np.int64)
+    if check(instance, instance.selection_from_take(take), budget=budget).feasible:
+        return take
+    return np.zeros(instance.n_items, dtype=np.int64)
 
 
 def _budget_row(instance: Instance, budget: float) -> float:

@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import time
 from collections.abc import Sequence
@@ -41,7 +42,8 @@ _METHODS: dict[str, tuple[str, str, str | None]] = {
 }
 
 AUTO_ENUMERATE_ORDERS = 1 << 16
-AUTO_MILP_LINES = 2000
+AUTO_MILP_LINES = 2000  # target modes: above this, a MILP frontier walk is too slow
+AUTO_TIME_LIMIT = 60.0  # seconds given to milp when auto picks it and no time_limit is set
 
 
 def methods() -> list[str]:
@@ -83,13 +85,46 @@ def parse_mode(budget=None, min_target=None, max_target=None) -> tuple[str, floa
     return mode, limit
 
 
-def _auto(instance: Instance) -> str:
+def _auto(instance: Instance, mode: str = "budget") -> str:
+    """The method ``auto`` picks: enumeration when at most 65,536 orders exist; else the
+    MILP (time-limited, warm-started from greedy, so it is never worse than greedy) in
+    budget mode, and in target modes up to 2,000 lines; else ``search``."""
     orders = math.prod(int(n) + 1 for n in instance.item_length)
     if orders <= AUTO_ENUMERATE_ORDERS:
         return "enumerate"
-    if instance.n_lines <= AUTO_MILP_LINES and "milp" in methods():
+    if "milp" in methods() and (mode == "budget" or instance.n_lines <= AUTO_MILP_LINES):
         return "milp"
-    return "greedy"
+    return "search"
+
+
+def option_names(method: str) -> tuple[str, ...]:
+    """The keyword options ``method`` takes: the parameters after ``(instance, mode,
+    limit)`` of its single-instance function, or of its batch function where the single one
+    forwards ``**options`` to it."""
+    names: list[str] = []
+    for fn in (_load(method), _load(method, batch=True)):
+        if fn is None:
+            continue
+        params = list(inspect.signature(fn).parameters.values())[3:]
+        names += [p.name for p in params
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in names]
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return tuple(names)
+
+
+def _checked_options(method: str, options: dict, picked_by_auto: bool = False) -> dict:
+    """``options`` if ``method`` takes every one of them, else :class:`MOQInputError`; auto
+    gives ``milp`` a default ``time_limit`` (:data:`AUTO_TIME_LIMIT`)."""
+    known = option_names(method)
+    unknown = [name for name in options if name not in known]
+    if unknown:
+        via = f"auto picked {method!r}, which" if picked_by_auto else f"method {method!r}"
+        raise MOQInputError(f"{via} takes no option {unknown[0]!r} (its options: "
+                            f"{', '.join(known) or 'none'})")
+    if picked_by_auto and method == "milp" and "time_limit" not in options:
+        options = {**options, "time_limit": AUTO_TIME_LIMIT}
+    return options
 
 
 def solve(instance, *, budget=None, min_target=None, max_target=None, method: str = "auto",
@@ -102,8 +137,12 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     budget, min_target, max_target : exactly one; for a batch, a scalar or one per instance.
     method : ``"enumerate"``, ``"greedy"``, ``"roundup"``, ``"milp"``, ``"jax-greedy"``,
         ``"search"``, ``"relax"`` or ``"auto"`` (enumeration when at most 65,536 orders
-        exist, else the MILP up to 2,000 lines, else greedy).
-    **options : passed to the method (e.g. ``time_limit`` for ``milp``, ``seed``).
+        exist; else, in budget mode, the MILP warm-started from greedy with a 60 s
+        ``time_limit`` unless one is given: ``optimal`` when HiGHS proves it, else
+        ``time_limit`` with HiGHS's bound and gap in ``info``; in target modes the MILP up
+        to 2,000 lines, else ``search``).
+    **options : passed to the method (e.g. ``time_limit`` for ``milp``, ``seed``); an
+        option the method does not take is a :class:`MOQInputError`.
 
     Returns
     -------
@@ -116,8 +155,9 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         raise MOQInputError(f"expected an Instance or Batch, got {type(instance).__name__}")
     if np.ndim(limit) != 0:
         raise MOQInputError(f"{mode} must be a scalar for a single instance")
-    name = _auto(instance) if method == "auto" else method
+    name = _auto(instance, mode) if method == "auto" else method
     fn = _load(name)
+    options = _checked_options(name, options, picked_by_auto=method == "auto")
     start = time.perf_counter()
     answer = fn(instance, mode, float(limit), **options)
     seconds = time.perf_counter() - start
@@ -138,6 +178,7 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
         return [solve(inst, method="auto", **{mode: float(lim)}, **options)
                 for inst, lim in zip(instances, limits)]
     fn_batch = _load(method, batch=True)
+    options = _checked_options(method, options)
     if fn_batch is None:
         return [solve(inst, method=method, **{mode: float(lim)}, **options)
                 for inst, lim in zip(instances, limits)]
