@@ -443,7 +443,7 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
         budget = _budget_row(instance, float(limit))
         first = _start_order(instance, float(limit)) if start == "greedy" else empty
         take = best_order(run, budget, prefer_larger, start=first)
-        info = _info(run, build_seconds)
+        info = _info(run, build_seconds, run.first)  # bound and gap of the reward stage
         info["start_reward"] = run.totals(first)[0]
         if take is None or run.totals(take)[0] < info["start_reward"]:
             # HiGHS stopped before it held an incumbent at least as good as its start
@@ -522,14 +522,21 @@ def _status(run: Run, mip_rel_gap: float) -> tuple[str, str]:
             return "feasible", f"HiGHS stopped within mip_rel_gap={mip_rel_gap:g}"
         return "optimal", ""
     notes = "; ".join(run.notes)
+    if run.first is not None and run.first.proven and first is not run.first:
+        return ("time_limit",
+                f"the reward {run.first.objective:g} is proven optimal, but the time limit "
+                f"stopped the tie stage ({first.goal}) before it proved that no order of "
+                f"this reward is cheaper" + (f"; {notes}" if notes else ""))
     return ("time_limit",
             f"HiGHS time limit reached before proving optimality ({first.goal}): best "
             f"bound {first.bound:g}, incumbent {first.objective:g}, relative gap "
             f"{first.gap:.3g}" + (f"; {notes}" if notes else ""))
 
 
-def _info(run: Run, build_seconds: float) -> dict:
-    first = run.stopped or run.first
+def _info(run: Run, build_seconds: float, stage: Stage | None = None) -> dict:
+    """Run statistics; ``bound`` and ``gap`` are those of ``stage`` (default: the run a
+    limit stopped, else the first)."""
+    first = stage or run.stopped or run.first
     return {"highs_version": HIGHS_VERSION, "proven_optimal": bool(run.proven),
             "bound": None if first is None else first.bound,
             "gap": None if first is None else first.gap, "nodes": run.nodes,

@@ -102,11 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_mode(p)
     p.add_argument("--method", default="auto", choices=["auto", *_METHODS],
                    help="solver (default: auto = enumerate if tiny, else milp warm-started from greedy "
-                   "with a 60 s time limit; target modes above 2,000 lines: search)")
+                   "with a 50 s time limit; target modes above 2,000 lines: search)")
     p.add_argument("--out", help="write the rows with a 'selected' column here ('-': stdout)")
     p.add_argument("--json", action="store_true", help="print one JSON object per instance")
     p.add_argument("--time-limit", type=float, dest="time_limit",
-                   help="seconds, for methods that take one (milp; auto's default: 60)")
+                   help="seconds, for methods that take one (milp; auto's default: 50)")
     p.add_argument("--seed", type=int, help="random seed, for randomised methods")
     p.set_defaults(handler=_cmd_solve)
 

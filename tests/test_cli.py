@@ -62,3 +62,13 @@ def test_missing_file_and_missing_mode(tmp_path, capsys):
     proc = subprocess.run([sys.executable, "-m", "moqlab.cli", "solve", EXAMPLE],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "--budget" in proc.stderr
+
+
+def test_an_option_the_method_does_not_take_is_one_clean_error(tmp_path, capsys):
+    out = tmp_path / "never.csv"
+    code = main(["solve", EXAMPLE, "--budget", "1500", "--method", "greedy",
+                 "--time-limit", "5", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "'greedy' takes no option 'time_limit'" in err[0]
+    assert not out.exists()

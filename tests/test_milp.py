@@ -170,3 +170,50 @@ def test_frontier_walk_on_real_valued_example_matches_enumerate(mode):
         res = moqlab.solve(inst, method="milp", **{mode: limit})
         ref = moqlab.solve(inst, method="enumerate", **{mode: limit})
         same_answer(res, ref)
+
+
+def _moq_heavy_knapsack():
+    rng = np.random.default_rng(0)
+    n = 3000
+    weight = rng.integers(1000, 100000, n).astype(float)
+    items = np.repeat([f"i{k}" for k in range(n // 3)], 3)
+    groups = np.array([f"g{k % 97}" for k in range(n // 3)]).repeat(3)
+    inst = moqlab.Instance.from_arrays(
+        items, weight + 10000.0, weight, families=[(groups, weight, 60000.0)])
+    return inst, weight.sum() / 5
+
+
+def test_time_limit_keeps_at_least_the_greedy_start():
+    inst, budget = _moq_heavy_knapsack()
+    greedy = moqlab.solve(inst, budget=budget, method="greedy")
+    assert greedy.reward > 0
+    res = moqlab.solve(inst, budget=budget, method="milp", time_limit=1e-3)
+    assert res.feasible and res.reward >= greedy.reward
+    assert res.info["start_reward"] == pytest.approx(greedy.reward)
+    if not res.info["proven_optimal"]:
+        assert res.status == "time_limit"
+    empty = moqlab.solve(inst, budget=budget, method="milp", time_limit=1e-3, start="empty")
+    assert empty.feasible and empty.info["start_reward"] == 0.0
+    with pytest.raises(moqlab.MOQInputError, match="unknown start"):
+        moqlab.solve(inst, budget=budget, method="milp", start="roundup")
+
+
+def test_auto_never_picks_plain_greedy():
+    from moqlab._solve import _auto
+    inst, budget = _moq_heavy_knapsack()
+    assert _auto(inst, "budget") == "milp"
+    assert _auto(inst, "min_target") == "search"  # a MILP frontier walk is too slow here
+    res = moqlab.solve(inst, budget=budget, time_limit=5)
+    assert res.method == "milp" and res.feasible
+    greedy = moqlab.solve(inst, budget=budget, method="greedy")
+    assert res.reward >= greedy.reward
+
+
+def test_unknown_options_are_input_errors():
+    inst, budget = _moq_heavy_knapsack()
+    with pytest.raises(moqlab.MOQInputError, match="takes no option 'seed'"):
+        moqlab.solve(inst, budget=budget, method="milp", seed=1)
+    with pytest.raises(moqlab.MOQInputError, match="auto picked 'milp'"):
+        moqlab.solve(inst, budget=budget, seed=1)
+    with pytest.raises(moqlab.MOQInputError, match="takes no option 'steps'"):
+        moqlab.solve_batch([inst], budget=budget, method="jax-greedy", steps=3)
