@@ -1,4 +1,5 @@
-"""Throughput and quality of greedy, jax-greedy, search and milp, side by side in one run.
+"""Throughput and quality of greedy, jax-greedy, search, milp, auto and plain HiGHS, side by
+side in one run.
 
 For the chosen suite size (default ``medium``) every method solves every case; batched
 methods (``jax-greedy``, ``search``) solve the whole set with ``moqlab.solve_batch``. JAX
@@ -7,6 +8,13 @@ second, timed call on the same batch (run only). Quality is the relative gap to 
 optimum (the suite's when recorded, else the ``milp`` answer of this run). A batch-size sweep
 repeats the batched methods on the first ``b`` cases.
 
+``highspy`` is the anchor of issue 10: HiGHS on the textbook model
+(``benchmarks/stock_orders.py``: maximise reward under the budget, prefix and MOQ rows) at
+``mip_rel_gap = 0.005``, HiGHS's default threads (as ``milp``), nothing of moqlab's around it; ``auto`` is the default
+method (``milp`` warm-started from greedy, 50 s limit). ``--orders fresh:N`` replaces the
+suite by the fresh stock orders of ``benchmarks/stock_orders.py`` up to ``N`` items (their
+recorded HiGHS optima as reference).
+
 Writes ``benchmarks/results/throughput.csv`` (one row per method and batch size) and
 ``throughput.md`` (a Markdown table), and prints the table.
 
@@ -14,14 +22,17 @@ Usage::
 
     .venv/bin/python benchmarks/throughput.py [--size medium] [--milp-limit 60]
         [--steps 2000] [--restarts 16] [--sweep 1,4,16] [--max-cases N] [--skip N]
+        [--orders fresh:N] [--methods milp,greedy,...]
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -66,6 +77,36 @@ def _solve_batch(cases, method, **options):
     return results, second, max(0.0, first - second)
 
 
+def _solve_highspy(cases, time_limit):
+    """Plain HiGHS on the textbook model at ``mip_rel_gap = 0.005`` (the issue-10 anchor);
+    results carry ``reward`` and ``feasible`` like moqlab results."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.stock_orders import solve_milp
+    from moqlab._milp import build_model
+
+    start = time.perf_counter()
+    results = []
+    for c in cases:
+        run = solve_milp(c.instance, build_model(c.instance), float(c.limit),
+                         np.asarray(c.instance.reward, dtype=np.float64), 0.005, time_limit,
+                         threads=None)  # HiGHS fixes its thread pool at the first solve
+        results.append(SimpleNamespace(reward=run["reward"] if run["feasible"] else 0.0,
+                                       feasible=run["feasible"]))
+    return results, time.perf_counter() - start
+
+
+def _fresh_cases(max_items: int):
+    """The fresh stock orders, with the recorded HiGHS best as reference."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.stock_orders import DEFAULT_OUT, orders
+
+    ref = pd.read_csv(DEFAULT_OUT).set_index("name")
+    return [SimpleNamespace(name=name, instance=gen.instance, mode=gen.mode, limit=gen.limit,
+                            optimum=float(ref.loc[name, "best_reward"]),
+                            proven=bool(ref.loc[name, "proven"]))
+            for name, gen in orders(max_items) if name in ref.index]
+
+
 def _row(method, batch, cases, results, seconds, compile_seconds, optima):
     lines = sum(c.instance.n_lines for c in cases)
     gaps = np.array([_gap(r.reward, o) for r, o in zip(results, optima)])
@@ -87,10 +128,21 @@ def main(argv=None):
     parser.add_argument("--max-cases", type=int, default=None)
     parser.add_argument("--skip", type=int, default=0, help="skip the first cases")
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--orders", default=None, help="fresh:N = benchmarks/stock_orders.py")
+    parser.add_argument("--methods", default="highspy,milp,auto,greedy,jax-greedy,search",
+                        help="comma-separated; milp always runs (it is the reference)")
     args = parser.parse_args(argv)
+    wanted = set(args.methods.split(","))
 
-    cases = list(moqlab.load_suite(args.size))[args.skip:]
-    cases = cases[:args.max_cases]
+    if args.orders:
+        kind, _, size = args.orders.partition(":")
+        if kind != "fresh":
+            parser.error("--orders takes fresh:N")
+        cases = _fresh_cases(int(size or 10**9))
+        args.size = f"fresh orders up to {size or 'all'} items"
+    else:
+        cases = list(moqlab.load_suite(args.size))
+    cases = cases[args.skip:][:args.max_cases]
     search_options = {"steps": args.steps, "restarts": args.restarts}
     rows = []
 
@@ -101,9 +153,16 @@ def main(argv=None):
         optima.append(float(recorded) if recorded is not None and np.isfinite(recorded)
                       else m.reward)
     rows.append(_row("milp", 1, cases, milp, milp_seconds, 0.0, optima))
-    greedy, greedy_seconds = _solve_each(cases, "greedy")
-    rows.append(_row("greedy", 1, cases, greedy, greedy_seconds, 0.0, optima))
+    if "highspy" in wanted:
+        highs, highs_seconds = _solve_highspy(cases, args.milp_limit)
+        rows.append(_row("highspy", 1, cases, highs, highs_seconds, 0.0, optima))
+    for method in ("auto", "greedy"):
+        if method in wanted:
+            results, seconds = _solve_each(cases, method)
+            rows.append(_row(method, 1, cases, results, seconds, 0.0, optima))
     for method, options in (("jax-greedy", {}), ("search", search_options)):
+        if method not in wanted:
+            continue
         results, seconds, compile_seconds = _solve_batch(cases, method, **options)
         rows.append(_row(method, len(cases), cases, results, seconds, compile_seconds, optima))
         for batch in [int(b) for b in args.sweep.split(",") if b]:
@@ -118,11 +177,14 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "throughput.csv", index=False)
-    ratio = (table.query("method == 'search'").instances_per_s.iloc[0]
-             / table.query("method == 'milp'").instances_per_s.iloc[0])
+    anchor = "highspy" if "highspy" in wanted else "milp"
+    base = table.query(f"method == '{anchor}'").instances_per_s.iloc[0]
+    ratios = "".join(f"\n{m} / {anchor} instances per second: "
+                     f"{table.query(f'method == {m!r}').instances_per_s.iloc[0] / base:.2f}x"
+                     for m in table.method.unique() if m != anchor)
     text = (f"# Throughput on `{args.size}` ({len(cases)} cases), one run\n\n"
             + table.drop(columns=["machine"]).to_markdown(index=False, floatfmt=".4g")
-            + f"\n\nsearch / milp instances per second: {ratio:.1f}x\n")
+            + f"\n{ratios}\n")
     (out / "throughput.md").write_text(text)
     print(text)
     return table

@@ -342,9 +342,16 @@ class Run:
             remaining = self.deadline - time.perf_counter()
             highs.setOptionValue("time_limit", max(remaining, 1e-3))
             began = time.perf_counter()
-            highs.run()
+            ran = highs.run()
             seconds = time.perf_counter() - began
             status, info = highs.getModelStatus(), highs.getInfo()
+            if ran == highspy.HighsStatus.kError and status == highspy.HighsModelStatus.kNotset:
+                # HiGHS refused to start (seen: a threads= different from the count its
+                # thread pool was created with earlier in this process); never a time limit
+                raise MOQInputError(
+                    "HiGHS refused to run this model; its thread pool is created once per "
+                    "process, so every milp call of a process must use the same threads= "
+                    "(or none)")
             self.solves += 1
             self.nodes += int(info.mip_node_count)
             self.mip_seconds += seconds
@@ -415,10 +422,10 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     ``time_limit`` (seconds) bounds the whole call (all stages); ``mip_rel_gap`` > 0 turns
     the oracle into a heuristic (the status is then ``feasible`` unless the gap closed);
     ``threads`` is HiGHS's thread count; ``ties=False`` skips the cost/target tie stages.
-    ``start`` (budget mode): HiGHS's first incumbent. ``"greedy"`` (default) is the
-    ``greedy`` method's order, so a time limit that stops HiGHS before it finds a better
-    order returns greedy's order (status ``time_limit``), never the empty one;
-    ``"empty"`` starts from the empty order.
+    ``start`` (budget mode): the order kept when a time limit stops HiGHS before it holds a
+    better one. ``"greedy"`` (default) is the ``greedy`` method's order (status
+    ``time_limit``), so a limit never returns the empty order when greedy found one;
+    ``"empty"`` keeps the empty order.
 
     ``info``: ``highs_version``, ``proven_optimal``, ``bound`` and ``gap`` (of the HiGHS
     run a limit stopped, else of the first reward stage: in budget mode, the optimum), ``nodes`` (all stages), ``mip_seconds`` (time inside
@@ -442,7 +449,9 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     if mode == "budget":
         budget = _budget_row(instance, float(limit))
         first = _start_order(instance, float(limit)) if start == "greedy" else empty
-        take = best_order(run, budget, prefer_larger, start=first)
+        # Not handed to HiGHS (setSolution): HiGHS 1.16 was seen to report a greedy start
+        # of reward 1 as "optimal" with objective 3; it is the fallback when the limit stops.
+        take = best_order(run, budget, prefer_larger)
         info = _info(run, build_seconds, run.first)  # bound and gap of the reward stage
         info["start_reward"] = run.totals(first)[0]
         if take is None or run.totals(take)[0] < info["start_reward"]:

@@ -89,7 +89,7 @@ def parse_mode(budget=None, min_target=None, max_target=None) -> tuple[str, floa
 
 def _auto(instance: Instance, mode: str = "budget") -> str:
     """The method ``auto`` picks: enumeration when at most 65,536 orders exist; else the
-    MILP (time-limited, warm-started from greedy, so it is never worse than greedy) in
+    MILP (time-limited; greedy's order is kept if the limit stops HiGHS first) in
     budget mode, and in target modes up to 2,000 lines; else ``search``."""
     orders = math.prod(int(n) + 1 for n in instance.item_length)
     if orders <= AUTO_ENUMERATE_ORDERS:
@@ -139,7 +139,7 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     budget, min_target, max_target : exactly one; for a batch, a scalar or one per instance.
     method : ``"enumerate"``, ``"greedy"``, ``"roundup"``, ``"milp"``, ``"jax-greedy"``,
         ``"search"``, ``"relax"`` or ``"auto"`` (enumeration when at most 65,536 orders
-        exist; else, in budget mode, the MILP warm-started from greedy with a 50 s
+        exist; else, in budget mode, the MILP (greedy's order as the fallback) with a 50 s
         ``time_limit`` unless one is given: ``optimal`` when HiGHS proves it, else
         ``time_limit`` with HiGHS's bound and gap in ``info``; in target modes the MILP up
         to 2,000 lines, else ``search``).

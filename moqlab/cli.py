@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lines", help="lines table (CSV): id, min, reward, cost[, target], g0, oq0, moq0...")
     _add_mode(p)
     p.add_argument("--method", default="auto", choices=["auto", *_METHODS],
-                   help="solver (default: auto = enumerate if tiny, else milp warm-started from greedy "
+                   help="solver (default: auto = enumerate if tiny, else milp (at least greedy's order) "
                    "with a 50 s time limit; target modes above 2,000 lines: search)")
     p.add_argument("--out", help="write the rows with a 'selected' column here ('-': stdout)")
     p.add_argument("--json", action="store_true", help="print one JSON object per instance")

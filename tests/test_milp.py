@@ -217,3 +217,14 @@ def test_unknown_options_are_input_errors():
         moqlab.solve(inst, budget=budget, seed=1)
     with pytest.raises(moqlab.MOQInputError, match="takes no option 'steps'"):
         moqlab.solve_batch([inst], budget=budget, method="jax-greedy", steps=3)
+
+
+def test_a_thread_count_highs_refuses_is_an_error_not_a_time_limit():
+    inst = moqlab.read_lines(moqlab.dataset_path("examples/order.csv"))
+    moqlab.solve(inst, budget=1500, method="milp")  # HiGHS's thread pool now exists
+    try:
+        res = moqlab.solve(inst, budget=1500, method="milp", threads=1)
+    except moqlab.MOQInputError as exc:
+        assert "threads=" in str(exc)
+    else:  # a HiGHS that accepts the change must then solve it
+        assert res.status == "optimal"
