@@ -104,8 +104,8 @@ def test_resolution_and_margins():
     assert tie_margin([np.pi] * 3) == pytest.approx(1e-6)
 
 
-def test_time_limit_is_reported_with_bound_and_gap():
-    # A strongly correlated knapsack with MOQ groups: not provable in 0.05 s.
+def _moq_heavy_knapsack():
+    """A strongly correlated knapsack with MOQ groups: not provable in 0.05 s."""
     rng = np.random.default_rng(0)
     n = 3000
     weight = rng.integers(1000, 100000, n).astype(float)
@@ -113,7 +113,12 @@ def test_time_limit_is_reported_with_bound_and_gap():
     groups = np.array([f"g{k % 97}" for k in range(n // 3)]).repeat(3)
     inst = moqlab.Instance.from_arrays(
         items, weight + 10000.0, weight, families=[(groups, weight, 60000.0)])
-    res = moqlab.solve(inst, budget=weight.sum() / 5, method="milp", time_limit=0.05)
+    return inst, weight.sum() / 5
+
+
+def test_time_limit_is_reported_with_bound_and_gap():
+    inst, budget = _moq_heavy_knapsack()
+    res = moqlab.solve(inst, budget=budget, method="milp", time_limit=0.05)
     assert res.feasible
     if res.info["proven_optimal"]:
         pytest.skip("HiGHS proved this instance within the limit on this machine")
@@ -170,17 +175,6 @@ def test_frontier_walk_on_real_valued_example_matches_enumerate(mode):
         res = moqlab.solve(inst, method="milp", **{mode: limit})
         ref = moqlab.solve(inst, method="enumerate", **{mode: limit})
         same_answer(res, ref)
-
-
-def _moq_heavy_knapsack():
-    rng = np.random.default_rng(0)
-    n = 3000
-    weight = rng.integers(1000, 100000, n).astype(float)
-    items = np.repeat([f"i{k}" for k in range(n // 3)], 3)
-    groups = np.array([f"g{k % 97}" for k in range(n // 3)]).repeat(3)
-    inst = moqlab.Instance.from_arrays(
-        items, weight + 10000.0, weight, families=[(groups, weight, 60000.0)])
-    return inst, weight.sum() / 5
 
 
 def test_time_limit_keeps_at_least_the_greedy_start():
