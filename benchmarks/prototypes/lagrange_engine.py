@@ -132,6 +132,11 @@ class State:
         self.reward += tab.R[i, new] - tab.R[i, old]
         self.t[i] = new
 
+    def adopt(self, other):
+        """Take ``other``'s order and its derived totals (same table)."""
+        self.t, self.forbidden, self.closed = other.t, other.forbidden, other.closed
+        self.tot, self.cnt, self.cost, self.reward = other.tot, other.cnt, other.cost, other.reward
+
     def copy(self):
         s = State.__new__(State)
         s.tab = self.tab
@@ -242,8 +247,8 @@ def repair(s, P, max_steps=100000, protect=None):
     return s
 
 
-def valid_drop(s, i, new):
-    """Would setting item i to new (< t_i) keep every group valid?"""
+def keeps_groups(s, i, new):
+    """Would setting item i to ``new`` leave each of its groups empty or at its MOQ?"""
     tab = s.tab
     old = s.t[i]
     for k in range(len(tab.Q)):
@@ -251,7 +256,7 @@ def valid_drop(s, i, new):
         th = tab.thr[k][g]
         if th <= 0:
             continue
-        cnt = s.cnt[k][g] - int(old > 0 and new == 0)
+        cnt = s.cnt[k][g] - int(old > 0) + int(new > 0)
         tot = s.tot[k][g] + tab.Q[k][i, new] - tab.Q[k][i, old]
         if cnt > 0 and tot < th - 1e-9 * max(1, th):
             return False
@@ -275,7 +280,7 @@ def shed(s, budget, P=None, protect=None):
                 r = lost / saved
                 if best is not None and r >= best[0]:
                     continue
-                if not valid_drop(s, i, new):
+                if not keeps_groups(s, i, new):
                     continue
                 best = (r, i, new)
         if P is not None:
@@ -302,24 +307,9 @@ def shed(s, budget, P=None, protect=None):
         if best is None:
             return False
         if best[1] < 0:
-            c = best[2]
-            s.t, s.forbidden, s.closed, s.tot, s.cnt = c.t, c.forbidden, c.closed, c.tot, c.cnt
-            s.cost, s.reward = c.cost, c.reward
+            s.adopt(best[2])
         else:
             s.set(best[1], best[2])
-    return True
-
-
-def valid_raise(s, i, new):
-    tab = s.tab
-    old = s.t[i]
-    for k in range(len(tab.Q)):
-        g = tab.grp[k][i]
-        th = tab.thr[k][g]
-        if th <= 0:
-            continue
-        if s.cnt[k][g] == 0 and tab.Q[k][i, new] < th - 1e-9 * max(1, th):
-            return False
     return True
 
 
@@ -342,7 +332,7 @@ def fill(s, budget):
             i, new = np.unravel_index(flat, score.shape)
             if not ok[i, new]:
                 break
-            if valid_raise(s, i, new):
+            if keeps_groups(s, i, new):
                 s.set(i, new)
                 done = True
                 break
@@ -448,8 +438,8 @@ def exchange(s, budget, max_iter=500, top=400):
         if di.size == 0 or ui.size == 0:
             return s
         # keep only options valid alone
-        dv = np.array([valid_drop(s, i, t) for i, t in zip(di, dt)], bool)
-        uv = np.array([valid_raise(s, i, t) for i, t in zip(ui, ut)], bool)
+        dv = np.array([keeps_groups(s, i, t) for i, t in zip(di, dt)], bool)
+        uv = np.array([keeps_groups(s, i, t) for i, t in zip(ui, ut)], bool)
         di, dt, ui, ut = di[dv], dt[dv], ui[uv], ut[uv]
         if di.size == 0 or ui.size == 0:
             return s
@@ -475,7 +465,7 @@ def exchange(s, budget, max_iter=500, top=400):
             c = s.copy()
             c.set(di[a], dt[a]); c.set(ui[b], ut[b])
             if c.deficit() is None and c.cost <= budget + 1e-9 * max(1, budget):
-                s.t, s.tot, s.cnt, s.cost, s.reward = c.t, c.tot, c.cnt, c.cost, c.reward
+                s.adopt(c)
                 moved = True
                 break
         if not moved:
