@@ -423,7 +423,7 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     the oracle into a heuristic (the status is then ``feasible`` unless the gap closed);
     ``threads`` is HiGHS's thread count; ``ties=False`` skips the cost/target tie stages.
     ``start`` (budget mode): the order kept when a time limit stops HiGHS before it holds a
-    better one. ``"greedy"`` (default) is the ``greedy`` method's order (status
+    better one (then computed, after HiGHS, and its reward is ``info["start_reward"]``). ``"greedy"`` (default) is the ``greedy`` method's order (status
     ``time_limit``), so a limit never returns the empty order when greedy found one;
     ``"empty"`` keeps the empty order.
 
@@ -435,7 +435,7 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     """
     if start not in MILP_STARTS:
         raise MOQInputError(f"milp: unknown start {start!r}; choose one of "
-                            f"{', '.join(map(repr, MILP_STARTS))}", column="start", value=start)
+                            f"{', '.join(map(repr, MILP_STARTS))}")
     began = time.perf_counter()
     model = build_model(instance)
     highs = load_model(model, threads=threads)
@@ -448,15 +448,16 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
 
     if mode == "budget":
         budget = _budget_row(instance, float(limit))
-        first = _start_order(instance, float(limit)) if start == "greedy" else empty
-        # Not handed to HiGHS (setSolution): HiGHS 1.16 was seen to report a greedy start
-        # of reward 1 as "optimal" with objective 3; it is the fallback when the limit stops.
         take = best_order(run, budget, prefer_larger)
         info = _info(run, build_seconds, run.first)  # bound and gap of the reward stage
-        info["start_reward"] = run.totals(first)[0]
-        if take is None or run.totals(take)[0] < info["start_reward"]:
-            # HiGHS stopped before it held an incumbent at least as good as its start
-            take = first
+        if run.first is None or not run.first.proven:
+            # The fallback is computed only when the reward stage stopped short (a proven
+            # reward is at least greedy's). Not handed to HiGHS as a start: HiGHS 1.16 was seen to report
+            # a start of reward 1 as "optimal" with objective 3.
+            first = _start_order(instance, float(limit)) if start == "greedy" else empty
+            info["start_reward"] = run.totals(first)[0]
+            if take is None or run.totals(take)[0] < info["start_reward"]:
+                take = first
         status, message = _status(run, mip_rel_gap)
         return Answer(take, status, message, info)
     if mode not in ("min_target", "max_target"):
