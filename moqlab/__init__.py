@@ -15,7 +15,7 @@ from ._errors import MOQInputError, MOQSizeError
 from ._instance import Batch, Family, Instance, read_batch, read_lines
 from ._pisinger import KnapsackCase, dataset_path, read_pisinger
 from ._result import Result
-from ._solve import methods, moqsolv, solve, solve_batch
+from ._solve import methods, moqsolv, show_options, solve, solve_batch
 from . import generate
 from ._generate import stock_reward
 from ._suite import SuiteCase, load_suite
@@ -25,6 +25,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch", "Check", "KnapsackCase", "dataset_path", "read_pisinger", "DenseInstance", "Family", "GroupViolation", "Instance", "MOQInputError",
     "MOQSizeError", "Result", "bucket", "check", "methods", "moqsolv", "read_batch",
-    "read_lines", "solve", "solve_batch", "stack_dense", "to_dense",
+    "read_lines", "show_options", "solve", "solve_batch", "stack_dense", "to_dense",
     "generate", "stock_reward", "SuiteCase", "load_suite",
 ]

@@ -51,10 +51,13 @@ class Check:
     budget: float | None
     budget_ok: bool
     tolerance: float = TOLERANCE
+    # problems with the answer itself (set by build_result for a malformed answer)
+    answer_violations: tuple[str, ...] = ()
 
     @property
     def reasons(self) -> list[str]:
-        out = [f"item {item!r}: selected lines are not a prefix" for item in self.prefix_violations]
+        out = list(self.answer_violations)
+        out += [f"item {item!r}: selected lines are not a prefix" for item in self.prefix_violations]
         out += [str(v) for v in self.group_violations]
         if not self.budget_ok:
             out.append(f"cost {self.cost:g} exceeds budget {self.budget:g}")

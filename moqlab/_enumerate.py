@@ -27,7 +27,15 @@ from ._dense import cumulative_table
 from ._errors import MOQSizeError
 from ._frontier import frontier_indices, pick_target, reduce_candidates
 from ._instance import Instance
+from ._options import Option
 from ._result import Answer
+
+OPTIONS = (
+    Option("max_orders", int, 1 << 24, "refuse (MOQSizeError) instances with more orders "
+           "than this", minimum=1),
+    Option("chunk", int, 1 << 16, "orders scored per vectorised chunk (memory vs speed)",
+           minimum=1),
+)
 
 DEFAULT_MAX_ORDERS = 1 << 24
 CHUNK = 1 << 16

@@ -52,6 +52,8 @@ from ._dense import dense_lines
 from ._instance import Instance
 from ._result import Answer
 
+OPTIONS = ()  # greedy and roundup take no options
+
 FREE_COST = 1e-12
 
 

@@ -30,7 +30,12 @@ import pandas as pd
 from ._errors import MOQInputError
 
 REQUIRED_COLUMNS = ("id", "min", "reward", "cost")
-_FAMILY_COLUMN = re.compile(r"^(g|oq|moq)(\d+)$")
+LABEL_COLUMNS = ("id", "instance")
+KNOWN_COLUMNS = (*REQUIRED_COLUMNS, "target", "instance")
+_FAMILY_COLUMN = re.compile(r"^(g|oq|moq)(0|[1-9]\d*)$")
+# what a family column might look like when mistyped: any case, a separator, leading zeros
+_FAMILY_LIKE = re.compile(r"^(g|oq|moq|c|cq|cap)[\s_.-]*\d+$", re.IGNORECASE)
+_CAPACITY_COLUMN = re.compile(r"^(c|cq|cap)(0|[1-9]\d*)$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,30 +241,70 @@ def _read_csv(path, **kwargs) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise MOQInputError(f"no such file: {path}")
-    kwargs.setdefault("dtype", {"id": str, "instance": str})
+    if not path.is_file():
+        raise MOQInputError(f"not a file: {path} (a lines table is one CSV file)")
     kwargs.setdefault("keep_default_na", True)
     try:
+        if "dtype" not in kwargs:
+            # labels are kept exactly as written ('01' and '1' are two groups): read the
+            # header first to learn which columns hold labels
+            header = pd.read_csv(path, nrows=0, **kwargs).columns
+            kwargs["dtype"] = {column: str for column in header if _is_label_column(column)}
         frame = pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
         raise MOQInputError("the file is empty: a lines table needs a header and rows",
                             source=str(path)) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise MOQInputError(f"not a readable CSV ({exc})", source=str(path)) from None
-    for column in frame.columns:
-        if _FAMILY_COLUMN.match(str(column)) and str(column).startswith("g"):
-            frame[column] = _labels(frame[column])
     return frame
 
 
-def _labels(column: pd.Series) -> pd.Series:
-    """Group labels as strings (a CSV may parse ``1, 2`` as numbers), missing kept."""
-    out = column.astype(object)
-    mask = column.notna()
-    out[mask] = column[mask].astype(str)
-    return out
-
-
 # --------------------------------------------------------------- validation
+
+
+def _canonical(column) -> str:
+    """The name moqlab reads a column by: known names in any case (``Id``, ``MOQ0``) in
+    lower case, other columns as written (stripped)."""
+    name = str(column).strip()
+    lower = name.lower()
+    return lower if lower in KNOWN_COLUMNS or _FAMILY_LIKE.match(lower) else name
+
+
+def _is_label_column(column) -> bool:
+    name = _canonical(column)
+    return name in LABEL_COLUMNS or (_FAMILY_COLUMN.match(name) is not None
+                                     and name.startswith("g"))
+
+
+def _normalized_columns(columns, source) -> list[str]:
+    """Column names as moqlab reads them; refuses duplicates and columns that look like
+    family columns but are not spelled ``g{k}``, ``oq{k}``, ``moq{k}``."""
+    names = [_canonical(column) for column in columns]
+    seen: dict[str, str] = {}
+    for original, name in zip(columns, names):
+        if name in seen:
+            raise MOQInputError(f"column {name!r} appears twice (as {seen[name]!r} and "
+                                f"{str(original).strip()!r}); keep one", column=name,
+                                source=source)
+        seen[name] = str(original).strip()
+    for original, name in zip(columns, names):
+        base, dot, copy = name.rpartition(".")
+        if dot and copy.isdigit() and _canonical(base) in seen and (
+                _canonical(base) in KNOWN_COLUMNS or _FAMILY_LIKE.match(_canonical(base))):
+            raise MOQInputError(f"column {_canonical(base)!r} appears twice (the CSV reader "
+                                f"named the second one {name!r}); keep one", column=name,
+                                source=source)
+        if _CAPACITY_COLUMN.match(name):
+            raise MOQInputError("capacity families (columns c{k}, cq{k}, cap{k}) are not "
+                                "supported by this version of moqlab; remove the column",
+                                column=str(original), source=source)
+        if _FAMILY_LIKE.match(name) and not _FAMILY_COLUMN.match(name):
+            raise MOQInputError("looks like an MOQ family column but is not spelled g{k}, "
+                                "oq{k} or moq{k} with k = 0, 1, 2... (no separator, no "
+                                "leading zero)", column=str(original), source=source)
+    return names
+
+
 
 
 def _family_indices(columns, source) -> int:
@@ -284,7 +329,23 @@ def _family_indices(columns, source) -> int:
 
 
 def _numeric(frame: pd.DataFrame, column: str, source) -> np.ndarray:
+    """A column of plain real numbers (numbers, or text that reads as one) as float64.
+    Booleans, dates, durations and complex numbers are refused, not converted."""
     raw = frame[column]
+    kind = raw.dtype.kind
+    if kind in "biufO" or pd.api.types.is_string_dtype(raw.dtype):
+        not_plain = np.zeros(len(raw), dtype=bool)
+        if kind == "b":
+            not_plain[:] = True
+        elif kind == "O" or pd.api.types.is_string_dtype(raw.dtype):
+            not_plain = np.fromiter((not _plain_number(v) for v in raw.to_numpy(dtype=object)),
+                                    dtype=bool, count=len(raw))
+        _fail_where(not_plain, raw.to_numpy(dtype=object), column,
+                    f"is not a plain number; every {column!r} must be a number", source)
+    else:  # datetime, timedelta, complex, categorical, ...
+        _fail_where(np.ones(len(raw), dtype=bool), raw.to_numpy(dtype=object), column,
+                    f"is not a plain number (column type {raw.dtype}); every {column!r} "
+                    "must be a number", source)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -293,7 +354,22 @@ def _numeric(frame: pd.DataFrame, column: str, source) -> np.ndarray:
         what = "is missing" if pd.isna(value) else "is not a finite number"
         raise MOQInputError(f"{what}; every {column!r} must be a finite number",
                             row=row + 1, column=column, value=_plain(value), source=source)
+    with np.errstate(over="ignore"):
+        total = np.abs(values).sum()
+    if not np.isfinite(total):
+        raise MOQInputError(f"values too large: the total of {column!r} overflows the "
+                            "floating-point range; rescale the column", column=column,
+                            source=source)
     return values
+
+
+def _plain_number(value) -> bool:
+    """A real number (not a bool), a string, or missing: what a numeric cell may hold."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating, str)):
+        return True
+    return value is None or value is pd.NA
 
 
 def _plain(value):
@@ -340,7 +416,7 @@ def _build(frame: pd.DataFrame, source) -> Batch:
         raise MOQInputError(f"expected a pandas DataFrame, got {type(frame).__name__}",
                             source=source)
     frame = frame.reset_index(drop=True)
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _normalized_columns(list(frame.columns), source)
     for column in REQUIRED_COLUMNS:
         if column not in frame.columns:
             raise MOQInputError(

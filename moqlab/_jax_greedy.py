@@ -78,6 +78,9 @@ from ._dense import bucket  # noqa: E402
 from ._greedy import _drop_short_groups, _floor, greedy_keys  # noqa: E402
 from ._instance import Instance  # noqa: E402
 from ._result import Answer  # noqa: E402
+from ._options import Option  # noqa: E402
+
+OPTIONS: tuple[Option, ...] = ()
 from ._sharding import shard_batch, sharded  # noqa: E402
 
 # ------------------------------------------------------------------ keys (host)

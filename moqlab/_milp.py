@@ -76,7 +76,22 @@ from ._errors import MOQInputError
 from ._frontier import pick_target
 from ._greedy import solve_greedy
 from ._instance import Instance
+from ._options import Option
 from ._result import Answer
+
+MILP_STARTS = ("greedy", "empty")
+OPTIONS = (
+    Option("time_limit", float, 300.0, "seconds for the whole call (all stages); None: no "
+           "limit; a stopped run keeps its best order, status time_limit", minimum=0,
+           strict=True, nullable=True),
+    Option("mip_rel_gap", float, 0.0, "HiGHS's relative gap; > 0 makes the oracle a "
+           "heuristic (status feasible unless the gap closed)", minimum=0),
+    Option("threads", int, None, "HiGHS's thread count (None: HiGHS's default); fixed for "
+           "the process by the first solve", minimum=1, nullable=True),
+    Option("ties", bool, True, "break reward ties by cost (and target) in extra stages"),
+    Option("start", str, "greedy", "budget mode: the order kept when a limit stops HiGHS "
+           "before it holds a better one", choices=MILP_STARTS),
+)
 
 HIGHS_VERSION = (f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}."
                  f"{highspy.HIGHS_VERSION_PATCH}")
@@ -414,7 +429,7 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
 # ------------------------------------------------------------------- answers
 
 
-def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 300.0,
+def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | None = 300.0,
                mip_rel_gap: float = 0.0, threads: int | None = None,
                ties: bool = True, start: str = "greedy") -> Answer:
     """Exact answer by HiGHS in any mode (see the module docstring for the method).
@@ -440,7 +455,8 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float = 
     model = build_model(instance)
     highs = load_model(model, threads=threads)
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    run = Run(instance, model, highs, began + float(time_limit),
+    deadline = math.inf if time_limit is None else began + float(time_limit)
+    run = Run(instance, model, highs, deadline,
               tie_margin(instance.reward), tie_margin(instance.cost), ties)
     build_seconds = time.perf_counter() - began
     prefer_larger = mode != "max_target"
@@ -503,7 +519,6 @@ def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
     return frontier, targets
 
 
-MILP_STARTS = ("greedy", "empty")
 
 
 def _start_order(instance: Instance, budget: float) -> np.ndarray:

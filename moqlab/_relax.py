@@ -83,6 +83,20 @@ from ._frontier import frontier_indices, pick_target  # noqa: E402
 from ._greedy import _drop_short_groups, _greedy_moves, greedy_keys  # noqa: E402
 from ._instance import Instance  # noqa: E402
 from ._result import Answer  # noqa: E402
+from ._options import Option  # noqa: E402
+
+OPTIONS = (
+    Option("seed", int, 0, "random seed of the restarts", minimum=0),
+    Option("restarts", int, 8, "random starts per instance", minimum=1),
+    Option("steps", int, 1600, "Adam steps in all", minimum=1),
+    Option("outer", int, 16, "dual-ascent / temperature rounds", minimum=1),
+    Option("learning_rate", float, 0.1, "Adam's learning rate", minimum=0, strict=True),
+    Option("rho", float, 10.0, "augmented-Lagrangian penalty", minimum=0, strict=True),
+    Option("tau_start", float, 1.0, "first temperature", minimum=0, strict=True),
+    Option("tau_end", float, 0.02, "last temperature", minimum=0, strict=True),
+    Option("budgets", int, 16, "target modes: budgets on the grid", minimum=2),
+    Option("lp", bool, True, "also solve HiGHS's LP relaxation (info['lp_bound'])"),
+)
 
 
 BACKOFF = (1.0, 0.85, 0.7)  # budget mode: shares of the budget the relaxation runs at

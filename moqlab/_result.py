@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -21,12 +21,15 @@ MODES = ("budget", "min_target", "max_target")
 
 
 class Answer(NamedTuple):
-    """What a method hands back to :func:`moqlab.solve`: lines taken per item and a claim."""
+    """What a method hands back to :func:`moqlab.solve`: lines taken per item and a claim.
+
+    ``info`` defaults to ``None`` (read as an empty dict) so that no two answers share one
+    mutable default."""
 
     take: np.ndarray
     status: str = "feasible"
     message: str = ""
-    info: dict = {}
+    info: dict | None = None
 
 
 @dataclass
@@ -80,24 +83,51 @@ class Result:
         return out
 
 
+def malformed_take(instance: Instance, take) -> list[str]:
+    """Why ``take`` is not a number of lines per item of ``instance`` (empty when it is):
+    wrong shape, not whole numbers, or outside ``0..item_length``."""
+    try:
+        values = np.asarray(take, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        return [f"take is not numeric ({exc})"]
+    if values.shape != (instance.n_items,):
+        return [f"take has shape {values.shape}, expected ({instance.n_items},)"]
+    problems = []
+    whole = np.isfinite(values) & (values == np.round(values))
+    for i in np.flatnonzero(~whole)[:3]:
+        problems.append(f"item {instance.items[i]!r}: take {values[i]!r} is not a whole number")
+    outside = whole & ((values < 0) | (values > instance.item_length))
+    for i in np.flatnonzero(outside)[:3]:
+        problems.append(f"item {instance.items[i]!r}: take {int(values[i])} outside 0.."
+                        f"{int(instance.item_length[i])}")
+    return problems
+
+
 def build_result(instance: Instance, answer: Answer, *, method: str, mode: str, limit: float,
                  seconds: float) -> Result:
     """Verify a method's answer and wrap it; an answer that fails the verifier is reported as
-    ``infeasible`` with the verifier's reasons, never as feasible."""
-    take = np.asarray(answer.take, dtype=np.int64)
-    if take.shape != (instance.n_items,):
-        raise RuntimeError(f"method {method!r} returned take of shape {take.shape}, "
-                           f"expected ({instance.n_items},)")
-    take = np.clip(take, 0, instance.item_length)
+    ``infeasible`` with the verifier's reasons, never as feasible. A malformed answer (wrong
+    shape, not whole numbers, out of range) is ``infeasible`` too: it is never repaired, and
+    the result then holds the empty order."""
+    problems = malformed_take(instance, answer.take)
+    if problems:
+        take = np.zeros(instance.n_items, dtype=np.int64)
+    else:
+        take = np.asarray(answer.take, dtype=np.float64).astype(np.int64)
     selected = instance.selection_from_take(take)
     verdict = check(instance, selected, budget=limit if mode == "budget" else None)
     status, message = answer.status, answer.message
+    if problems:
+        verdict = replace(verdict, feasible=False,
+                          answer_violations=(f"method {method!r} returned a malformed "
+                                             "answer", *problems))
     if not verdict.feasible:
         status = "infeasible"
-        message = "; ".join(verdict.reasons[:5]) + ("" if len(verdict.reasons) <= 5 else
-                                                   f"; and {len(verdict.reasons) - 5} more")
+        reasons = verdict.reasons
+        message = "; ".join(reasons[:5]) + ("" if len(reasons) <= 5 else
+                                            f"; and {len(reasons) - 5} more")
     return Result(method=method, mode=mode, limit=float(limit), selected=selected, take=take,
                   reward=verdict.reward, cost=verdict.cost, target=verdict.target,
                   feasible=verdict.feasible, status=status, message=message,
                   seconds=float(seconds), check=verdict, instance=instance,
-                  info=dict(answer.info))
+                  info=dict(answer.info or {}))

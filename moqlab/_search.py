@@ -90,6 +90,17 @@ from ._instance import Instance  # noqa: E402
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves  # noqa: E402
 from ._pattern import search_patterns_batch  # noqa: E402
 from ._result import Answer  # noqa: E402
+from ._options import Option  # noqa: E402
+
+OPTIONS = (
+    Option("seed", int, 0, "random seed (answers depend on it only)", minimum=0),
+    Option("restarts", int, 16, "annealing restarts per instance", minimum=1),
+    Option("steps", int, 2000, "annealing steps per restart (0: no annealing)", minimum=0),
+    Option("budgets", int, 8, "target modes: budgets tried around greedy's cut", minimum=1),
+    Option("polish_moves", int, 500, "host best-improvement moves (0: no polish)", minimum=0),
+    Option("patterns", int, 150, "group patterns priced per lane and phase (0: no pattern "
+           "phase)", minimum=0),
+)
 from ._sharding import shard_batch  # noqa: E402
 
 MIN_SIZES = (16, 4, 2, 4)  # items, lines per item, families, groups

@@ -18,8 +18,8 @@ Example::
 from __future__ import annotations
 
 import importlib
-import inspect
 import math
+import os
 import time
 from collections.abc import Sequence
 
@@ -28,6 +28,7 @@ import pandas as pd
 
 from ._errors import MOQInputError
 from ._instance import Batch, Instance
+from ._options import Option, checked as checked_options, table as options_table
 from ._result import MODES, Answer, Result, build_result
 
 # name -> (module, single-instance function, batch function or None)
@@ -99,31 +100,45 @@ def _auto(instance: Instance, mode: str = "budget") -> str:
     return "search"
 
 
+def method_options(method: str) -> tuple[Option, ...]:
+    """The options ``method`` declares (its module's ``OPTIONS``)."""
+    _load(method)
+    return tuple(importlib.import_module(_METHODS[method][0]).OPTIONS)
+
+
 def option_names(method: str) -> tuple[str, ...]:
-    """The keyword options ``method`` takes: the parameters after ``(instance, mode,
-    limit)`` of its single-instance function, or of its batch function where the single one
-    forwards ``**options`` to it."""
-    names: list[str] = []
-    for fn in (_load(method), _load(method, batch=True)):
-        if fn is None:
-            continue
-        params = list(inspect.signature(fn).parameters.values())[3:]
-        names += [p.name for p in params
-                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in names]
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            break
-    return tuple(names)
+    """Names of the keyword options ``method`` takes."""
+    return tuple(option.name for option in method_options(method))
+
+
+def show_options(method: str | None = None, disp: bool = True) -> str:
+    """The options of ``method`` (of every method when ``None``): name, what it accepts,
+    default and one line each, as in :func:`scipy.optimize.show_options`. Printed unless
+    ``disp=False``; the text is returned.
+
+    Example::
+
+        >>> import moqlab
+        >>> print(moqlab.show_options("greedy", disp=False))
+        greedy: no options
+    """
+    names = methods() if method is None else [method]
+    text = "\n".join(options_table(name, method_options(name)) for name in names)
+    if disp:
+        print(text)
+    return text
 
 
 def _checked_options(method: str, options: dict, picked_by_auto: bool = False) -> dict:
-    """``options`` if ``method`` takes every one of them, else :class:`MOQInputError`; auto
-    gives ``milp`` a default ``time_limit`` (:data:`AUTO_TIME_LIMIT`)."""
-    known = option_names(method)
-    unknown = [name for name in options if name not in known]
-    if unknown:
-        via = f"auto picked {method!r}, which" if picked_by_auto else f"method {method!r}"
-        raise MOQInputError(f"{via} takes no option {unknown[0]!r} (its options: "
-                            f"{', '.join(known) or 'none'})")
+    """``options`` checked against what ``method`` declares (unknown names, wrong types or
+    ranges are a :class:`MOQInputError`); auto gives ``milp`` a default ``time_limit``
+    (:data:`AUTO_TIME_LIMIT`)."""
+    try:
+        options = checked_options(method, method_options(method), options)
+    except MOQInputError as exc:
+        if picked_by_auto:
+            raise MOQInputError(f"auto picked {method!r}: {exc}") from None
+        raise
     if picked_by_auto and method == "milp" and "time_limit" not in options:
         options = {**options, "time_limit": AUTO_TIME_LIMIT}
     return options
@@ -151,6 +166,9 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     Result (or a list of them, one per instance of a batch).
     """
     mode, limit = parse_mode(budget, min_target, max_target)
+    if isinstance(instance, (str, bytes, os.PathLike)):
+        raise MOQInputError(f"solve takes an Instance or a Batch, not the path {instance!r}; "
+                            "read the table first: moqlab.read_lines(path)")
     if isinstance(instance, (Batch, Sequence)) and not isinstance(instance, Instance):
         return solve_batch(list(instance), method=method, **{mode: limit}, **options)
     if not isinstance(instance, Instance):
@@ -168,14 +186,23 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
 
 
 def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
-                max_target=None, method: str = "greedy", **options) -> list[Result]:
+                max_target=None, method: str = "auto", **options) -> list[Result]:
     """Solve many instances; batched methods (JAX) solve them in one compiled call.
 
-    ``seconds`` of each result is the batch's wall time divided by its size.
+    The limit is a scalar (for every instance) or one per instance. ``seconds`` of each
+    result is the batch's wall time divided by its size. Defaults are :func:`solve`'s.
     """
     mode, limit = parse_mode(budget, min_target, max_target)
     instances = list(instances)
-    limits = np.broadcast_to(np.asarray(limit, dtype=np.float64), (len(instances),))
+    for n, inst in enumerate(instances):
+        if not isinstance(inst, Instance):
+            raise MOQInputError(f"instance {n} of the batch is a {type(inst).__name__}, "
+                                "not an Instance")
+    limit = np.asarray(limit, dtype=np.float64)
+    if limit.ndim > 1 or (limit.ndim == 1 and limit.shape[0] != len(instances)):
+        raise MOQInputError(f"{mode} takes a scalar or one value per instance: got "
+                            f"{limit.size} values for {len(instances)} instances")
+    limits = np.broadcast_to(limit, (len(instances),))
     if method == "auto":
         return [solve(inst, method="auto", **{mode: float(lim)}, **options)
                 for inst, lim in zip(instances, limits)]

@@ -179,7 +179,7 @@ def test_frontier_walk_on_real_valued_example_matches_enumerate(mode):
 
 def test_time_limit_keeps_at_least_the_greedy_start():
     inst, budget = _moq_heavy_knapsack()
-    with pytest.raises(moqlab.MOQInputError, match="unknown start"):
+    with pytest.raises(moqlab.MOQInputError, match="option .start."):
         moqlab.solve(inst, budget=budget, method="milp", start="roundup")
     greedy = moqlab.solve(inst, budget=budget, method="greedy")
     assert greedy.reward > 0

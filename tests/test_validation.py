@@ -56,8 +56,9 @@ def corrupt(frame: pd.DataFrame, how: str, row: int) -> tuple[pd.DataFrame, str]
     if how == "negative_moq":
         frame["moq0"] = -2.0
         return frame, "moq0"
-    if how == "family_gap":
-        return frame.rename(columns={"g0": "g1", "oq0": "oq1", "moq0": "moq1"}), "0"
+    if how == "family_gap":  # with a family 1 already there, renaming duplicates g1
+        return (frame.rename(columns={"g0": "g1", "oq0": "oq1", "moq0": "moq1"}),
+                "g1" if "g1" in frame.columns else "0")
     if how == "missing_group":
         frame["g0"] = frame["g0"].astype(object)
         frame.loc[row, "g0"] = None
