@@ -47,6 +47,16 @@ def bucket(n: int, minimum: int = 1) -> int:
     return 1 << (n - 1).bit_length()
 
 
+def same_shape_groups(shapes) -> dict:
+    """Positions grouped by their (padded) shape, in order of first appearance: batches
+    padded only within a group give every member the arrays it would get alone, so answers
+    do not depend on the rest of the batch."""
+    groups: dict = {}
+    for position, shape in enumerate(shapes):
+        groups.setdefault(shape, []).append(position)
+    return groups
+
+
 def dense_lines(instance: Instance, values, width: int | None = None,
                 n_items: int | None = None, fill=0.0) -> np.ndarray:
     """Per-line ``values`` laid out as ``[items, width]`` by (item, rank)."""

@@ -41,16 +41,14 @@ import time
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ._instance import Instance  # noqa: E402
-from .diff import enumeration_solver, fenchel_young_loss, normalized_regret  # noqa: E402
+from ._instance import Instance
+from ._precision import float64
+from .diff import enumeration_solver, fenchel_young_loss, normalized_regret
 
 
 class Dataset(NamedTuple):
@@ -121,6 +119,7 @@ def predict(weights, features):
     return features @ weights
 
 
+@float64
 def fit(data: Dataset, method: str, *, steps: int = 300, learning_rate: float = 0.05,
         sigma: float = 0.5, num_samples: int = 16, seed: int = 0) -> np.ndarray:
     """Weights of the linear model trained by ``"two-stage"`` (MSE) or ``"fy"``
@@ -156,6 +155,7 @@ def fit(data: Dataset, method: str, *, steps: int = 300, learning_rate: float = 
     return np.asarray(train(w0, jax.random.key(seed)))
 
 
+@float64
 def evaluate(weights, data: Dataset) -> float:
     """Normalised regret of the decisions ``y*(features @ weights)`` on ``data``."""
     solver = jax.jit(jax.vmap(enumeration_solver(data.template, data.budget)))
@@ -163,6 +163,7 @@ def evaluate(weights, data: Dataset) -> float:
     return float(normalized_regret(data.reward, decision, data.optimal_value))
 
 
+@float64
 def run_experiment(*, small: bool = False, seeds=None, degrees=None, n_train: int | None = None,
                    n_test: int | None = None, steps: int | None = None,
                    methods=("two-stage", "fy")) -> pd.DataFrame:

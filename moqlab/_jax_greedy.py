@@ -47,8 +47,8 @@ over the local devices with ``shard_map`` (:mod:`moqlab._sharding`).
 
 Batches are padded to power-of-two buckets (lines, items, groups, families; a missing family
 is a dummy one with no threshold) so that one compiled function serves many batches.
-moqlab's JAX modules enable float64 (``jax_enable_x64``) at import, because totals and
-tolerances are float64 by contract.
+moqlab's JAX solvers run in float64, because totals and tolerances are float64 by contract;
+they switch it on for their own calls only (:mod:`moqlab._precision`).
 
 Example::
 
@@ -65,23 +65,21 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.experimental.xla_metadata import set_xla_metadata
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax import lax  # noqa: E402
-from jax.experimental.xla_metadata import set_xla_metadata  # noqa: E402
-
-from ._check import TOLERANCE  # noqa: E402
-from ._dense import bucket  # noqa: E402
-from ._greedy import _drop_short_groups, _floor, greedy_keys  # noqa: E402
-from ._instance import Instance  # noqa: E402
-from ._result import Answer  # noqa: E402
-from ._options import Option  # noqa: E402
+from ._check import TOLERANCE
+from ._dense import bucket
+from ._greedy import _drop_short_groups, _floor, greedy_keys
+from ._instance import Instance
+from ._precision import float64
+from ._result import Answer
+from ._options import Option
 
 OPTIONS: tuple[Option, ...] = ()
-from ._sharding import shard_batch, sharded  # noqa: E402
+from ._sharding import shard_batch, sharded
 
 # ------------------------------------------------------------------ keys (host)
 
@@ -535,6 +533,7 @@ def prepare(instances: Sequence[Instance]):
     return keyed, stacked
 
 
+@float64
 def greedy_runs(instances: Sequence[Instance], budgets) -> tuple[list[GreedyRun], dict]:
     """Run the JAX scan on a batch; returns the runs and timing info
     (``prepare_seconds``, ``scan_seconds`` including compilation when it happens)."""
@@ -593,6 +592,7 @@ def _answer(instance: Instance, run: GreedyRun, mode: str, limit: float, info: d
     return Answer(take, status, message, info)
 
 
+@float64
 def solve_jax_greedy_batch(instances: Sequence[Instance], mode: str, limits, **options) -> list[Answer]:
     """``jax-greedy`` on a batch (one compiled, vmapped scan; sharded over local devices when
     more than one local device is present, see :mod:`moqlab._sharding`)."""

@@ -54,7 +54,9 @@ import numpy as np
 
 from ._greedy import FREE_COST, _floor
 from ._instance import Instance
-from ._pricing import ITERATIONS, REPAIRS, ROWS, price_rows, stack_rows
+from ._precision import float64
+from ._dense import same_shape_groups
+from ._pricing import ITERATIONS, REPAIRS, ROWS, price_rows, row_sizes, stack_rows
 
 MAX_SWITCHES = 64  # above this, the flip neighbourhood is too large to search this way
 
@@ -158,6 +160,7 @@ def starting_patterns(tb: Tables, seeds=()) -> list[np.ndarray]:
     return list(unique.values())
 
 
+@float64
 def search_patterns(instance: Instance, budget: float, seeds=(), **options) -> Found:
     """Pattern search on one instance (a batch of one, :func:`search_patterns_batch`)."""
     return search_patterns_batch([instance], [budget], [seeds], **options)[0]
@@ -187,10 +190,30 @@ def _flips(tb: Tables, pattern: np.ndarray, pairs: bool) -> list[np.ndarray]:
     return out
 
 
+@float64
 def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 150,
                           random_starts: int = 8, random_priced: int = 150, seed: int = 0,
                           iterations: int = ITERATIONS, repairs: int = REPAIRS,
-                          max_rows: int = ROWS) -> list[Found]:
+                          max_rows: int = ROWS, streams=None) -> list[Found]:
+    """:func:`_search_same_shape` on the lanes grouped by the padded sizes of their pricing
+    rows, so that a lane's answer does not depend on the other lanes of the batch.
+    ``streams[b]``: lane ``b``'s random stream (default its position)."""
+    seeds = [()] * len(instances) if seeds is None else seeds
+    streams = list(range(len(instances))) if streams is None else list(streams)
+    tbs = [tables(inst) for inst in instances]
+    found = [None] * len(instances)
+    for members in same_shape_groups([row_sizes(tb) for tb in tbs]).values():
+        part = _search_same_shape([instances[n] for n in members], [tbs[n] for n in members],
+                                  [budgets[n] for n in members], [seeds[n] for n in members],
+                                  [streams[n] for n in members], max_priced, random_starts,
+                                  random_priced, seed, iterations, repairs, max_rows)
+        for n, result in zip(members, part):
+            found[n] = result
+    return found
+
+
+def _search_same_shape(instances, tbs, budgets, seeds, streams, max_priced, random_starts,
+                       random_priced, seed, iterations, repairs, max_rows) -> list[Found]:
     """Best-improvement pattern search on several (instance, budget) lanes at once: every
     round prices the flips of all walkers of all lanes in one batched call
     (:func:`moqlab._pricing.price_rows`), warm-started from the walker's multipliers.
@@ -198,11 +221,9 @@ def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 1
     ``seeds[b]``: orders whose patterns are extra starting points of lane ``b``. The
     structured starts (:func:`starting_patterns`) descend first, pricing at most
     ``max_priced`` patterns per lane; then ``random_starts`` random patterns per lane (drawn
-    from ``seed`` and the lane number) descend with ``random_priced`` more. ``iterations``
+    from ``seed`` and the lane's stream) descend with ``random_priced`` more. ``iterations``
     and ``repairs``: subgradient steps and repairs per pricing; ``max_rows`` caps the rows per
     call."""
-    seeds = [()] * len(instances) if seeds is None else seeds
-    tbs = [tables(inst) for inst in instances]
     priced: list[dict] = [{} for _ in instances]
     structured, random = [], []
     for lane, (tb, lane_seeds) in enumerate(zip(tbs, seeds)):
@@ -211,7 +232,7 @@ def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 1
             structured.append(_Walker(lane, np.ones(count, bool)))
             continue
         structured += [_Walker(lane, p) for p in starting_patterns(tb, lane_seeds)]
-        draws = np.random.default_rng([seed, lane]).random((random_starts, count)) < 0.5
+        draws = np.random.default_rng([seed, streams[lane]]).random((random_starts, count)) < 0.5
         random += [_Walker(lane, p) for p in draws]
     cap = max_priced
 

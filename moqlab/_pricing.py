@@ -12,8 +12,8 @@ length 0, so they never order). Group totals are ``jax.ops.segment_sum`` over ``
 Each while loop of the repair moves one item per iteration and picks it with an ``argmax``
 over items, so a loop runs at most as many iterations as the instance has lines.
 
-moqlab's JAX modules enable float64 (``jax_enable_x64``) at import: totals are compared with
-exact solvers.
+Runs in float64 (totals are compared with exact solvers), switched on by its callers for
+their own calls only (:mod:`moqlab._precision`).
 
 Example::
 
@@ -35,15 +35,12 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax import lax  # noqa: E402
-
-from ._check import TOLERANCE  # noqa: E402
-from ._dense import bucket  # noqa: E402
+from ._check import TOLERANCE
+from ._dense import bucket
 
 ITERATIONS = 200  # subgradient steps per pricing
 REPAIRS = 10      # repairs per pricing (one every ITERATIONS / REPAIRS steps)
@@ -279,6 +276,12 @@ MIN_SIZES = (16, 4, 2, 8)  # items, ladder positions, families, switch slots: sm
 # instances share one compiled function
 
 
+def row_sizes(tb) -> tuple[int, int, int, int]:
+    """The padded sizes (items, ladder width, families, switch slots) of ``tb``'s rows."""
+    return (bucket(tb.reward.shape[0], MIN_SIZES[0]), bucket(tb.reward.shape[1], MIN_SIZES[1]),
+            bucket(tb.switch.shape[0], MIN_SIZES[2]), bucket(tb.floor.shape[0] + 1, MIN_SIZES[3]))
+
+
 def stack_rows(tbs: Sequence, owners, patterns, budgets, warm=None) -> Row:
     """Rows for ``patterns[r]`` of instance ``tbs[owners[r]]`` (``moqlab._pattern.Tables``)
     at ``budgets[r]``, padded to common power-of-two sizes, and the rows to a power of two
@@ -288,10 +291,7 @@ def stack_rows(tbs: Sequence, owners, patterns, budgets, warm=None) -> Row:
     owners = np.asarray(owners, dtype=np.int64)
     n_rows = owners.shape[0]
     warm = [None] * n_rows if warm is None else list(warm)
-    items = bucket(max(tb.reward.shape[0] for tb in tbs), MIN_SIZES[0])
-    width = bucket(max(tb.reward.shape[1] for tb in tbs), MIN_SIZES[1])
-    fams = bucket(max(tb.switch.shape[0] for tb in tbs), MIN_SIZES[2])
-    slots = bucket(max(tb.floor.shape[0] for tb in tbs) + 1, MIN_SIZES[3])
+    items, width, fams, slots = np.max([row_sizes(tb) for tb in tbs], axis=0).tolist()
     dummy = slots - 1
 
     def widen(table):

@@ -59,8 +59,8 @@ Example::
     >>> res.reward, res.feasible
     (9.0, True)
 
-This module enables float64 in JAX at import (``jax_enable_x64``): the verifier's
-tolerance is relative 1e-9 and float32 totals would not meet it.
+The solve runs in float64 (the verifier's tolerance is relative 1e-9 and float32 totals
+would not meet it), switched on for the call only (:mod:`moqlab._precision`).
 """
 
 from __future__ import annotations
@@ -70,20 +70,18 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-
-from ._check import TOLERANCE  # noqa: E402
-from ._dense import DenseInstance, bucket, stack_dense  # noqa: E402
-from ._frontier import frontier_indices, pick_target  # noqa: E402
-from ._greedy import _drop_short_groups, _greedy_moves, greedy_keys  # noqa: E402
-from ._instance import Instance  # noqa: E402
-from ._result import Answer  # noqa: E402
-from ._options import Option  # noqa: E402
+from ._check import TOLERANCE
+from ._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
+from ._frontier import frontier_indices, pick_target
+from ._greedy import _drop_short_groups, _greedy_moves, greedy_keys
+from ._instance import Instance
+from ._precision import float64
+from ._result import Answer
+from ._options import Option
 
 OPTIONS = (
     Option("seed", int, 0, "random seed of the restarts", minimum=0),
@@ -482,7 +480,9 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
     padding = [instances[0]] * (bucket(len(instances)) - len(instances))
     dense = stack_dense(list(instances) + padding)
     key = jax.random.key(seed)
-    keys = jax.random.split(key, (len(instances) + len(padding), restarts))
+    # the same restart keys for every instance: its answer must not depend on its position
+    keys = jnp.broadcast_to(jax.random.split(key, restarts),
+                            (len(instances) + len(padding), restarts))
     if mode == "budget":
         # Back-off: the relaxation also runs at shrunk budgets (its dual ascent may end
         # slightly over budget); every rounding is repaired at the true budget.
@@ -507,7 +507,8 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
         if todo:
             grids2 = np.stack([fine[n] if n < len(fine) and fine[n] is not None else grids[n]
                                for n in range(grids.shape[0])])
-            keys2 = jax.random.split(jax.random.fold_in(key, 1), keys.shape)
+            keys2 = jnp.broadcast_to(jax.random.split(jax.random.fold_in(key, 1), restarts),
+                                     keys.shape)
             (takes2, values2, _, viol2), (c2, r2) = run_relaxation(dense, grids2, keys2, cfg)
             comp, run = comp + c2, run + r2
             for n in todo:
@@ -532,6 +533,7 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
     return answers
 
 
+@float64
 def solve_relax_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
                       restarts: int = 8, steps: int = 1600, outer: int = 16,
                       learning_rate: float = 0.1, rho: float = 10.0, tau_start: float = 1.0,
@@ -546,10 +548,10 @@ def solve_relax_batch(instances: Sequence[Instance], mode: str, limits, seed: in
                       float(tau_start), float(tau_end))
     limits = np.broadcast_to(np.asarray(limits, dtype=np.float64), (len(instances),))
     answers: list[Answer | None] = [None] * len(instances)
-    by_families: dict[int, list[int]] = {}
-    for n, inst in enumerate(instances):
-        by_families.setdefault(inst.n_families, []).append(n)
-    for members in by_families.values():
+    # instances are stacked only with instances of the same padded shape (and every
+    # instance draws the same restart keys), so an answer does not depend on the batch
+    shapes = [(inst.n_families, *(bucket(s) for s in dense_sizes(inst))) for inst in instances]
+    for members in same_shape_groups(shapes).values():
         group = [instances[n] for n in members]
         for n, ans in zip(members, _solve_group(group, mode, limits[members], int(seed),
                                                 int(restarts), int(budgets), cfg, lp)):

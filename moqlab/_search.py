@@ -53,8 +53,9 @@ these budgets (budget mode, all lanes in the same batch), and applies the fronti
 reaches a min-target.
 
 **Determinism**: all randomness comes from ``jax.random.PRNGKey(seed)`` folded with the
-global lane index, so answers depend on ``seed`` only (not on batch composition padding or
-device count).
+lane's index among its instance's budgets, and lanes are padded only with lanes of the same
+bucket sizes, so an answer depends on the instance and ``seed`` only: solved alone or in
+any batch, on any number of devices, it is the same.
 
 Options: ``seed`` (0), ``restarts`` (16), ``steps`` (2000), ``budgets`` (8, target modes),
 ``polish_moves`` (500; 0 turns the polish off), ``patterns`` (150; 0 turns the pattern phase
@@ -75,22 +76,20 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax import lax  # noqa: E402
-
-from ._check import TOLERANCE  # noqa: E402
-from ._dense import bucket  # noqa: E402
-from ._frontier import frontier_indices, pick_target  # noqa: E402
-from ._greedy import _drop_short_groups, _floor  # noqa: E402
-from ._instance import Instance  # noqa: E402
-from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves  # noqa: E402
-from ._pattern import search_patterns_batch  # noqa: E402
-from ._result import Answer  # noqa: E402
-from ._options import Option  # noqa: E402
+from ._check import TOLERANCE
+from ._dense import bucket, same_shape_groups
+from ._frontier import frontier_indices, pick_target
+from ._greedy import _drop_short_groups, _floor
+from ._instance import Instance
+from ._precision import float64
+from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves
+from ._pattern import search_patterns_batch
+from ._result import Answer
+from ._options import Option
 
 OPTIONS = (
     Option("seed", int, 0, "random seed (answers depend on it only)", minimum=0),
@@ -101,7 +100,7 @@ OPTIONS = (
     Option("patterns", int, 150, "group patterns priced per lane and phase (0: no pattern "
            "phase)", minimum=0),
 )
-from ._sharding import shard_batch  # noqa: E402
+from ._sharding import shard_batch
 
 MIN_SIZES = (16, 4, 2, 4)  # items, lines per item, families, groups
 MIN_LANES = 8  # lanes (instance x budget) per batch: small batches share one compile
@@ -124,7 +123,8 @@ class Lane(NamedTuple):
     rho: np.ndarray         # [] reward-to-cost scale
     budget: np.ndarray      # []
     start: np.ndarray       # [I] starting order
-    lane: np.ndarray        # [] global lane index (random stream)
+    n_families: np.ndarray  # [] families of the instance (the others are padding)
+    lane: np.ndarray        # [] the lane's random stream: its budget's index in its instance
 
 
 def lane_sizes(instance: Instance):
@@ -186,7 +186,7 @@ def build_lane(instance: Instance, order, budget: float, start, lane: int, sizes
     start_pad[:n] = start
     return Lane(cum(instance.reward), cum(instance.cost), cum_oq, length, np.int32(n), group,
                 floor, open_take, n_groups, weight, np.float64(rho), np.float64(budget),
-                start_pad, np.int32(lane))
+                start_pad, np.int32(max(1, instance.n_families)), np.int32(lane))
 
 
 # ------------------------------------------------------------------ kernel (JAX)
@@ -250,12 +250,14 @@ def _anneal(lane: Lane, key, steps: int):
         frac = s / steps
         temp = t0 * (t1 / t0) ** frac
         lam = 0.5 + 20.0 * frac
-        key, k1, k2, k3, k4, k5, k6 = jax.random.split(key, 7)
+        # one key per draw: the acceptance must not be tied to the move's direction
+        key, k_i, k_j, k_kind, k_up, k_family, k_group, k_close, k_accept = \
+            jax.random.split(key, 9)
         take = state[0]
-        i = jax.random.randint(k1, (), 0, n_items)
-        j = jax.random.randint(k2, (), 0, n_items)
-        kind = jax.random.randint(k3, (), 0, 3)
-        up = jax.random.bernoulli(k4)
+        i = jax.random.randint(k_i, (), 0, n_items)
+        j = jax.random.randint(k_j, (), 0, n_items)
+        kind = jax.random.randint(k_kind, (), 0, 3)
+        up = jax.random.bernoulli(k_up)
         # item moves: +-1 on i; trade: i - 1, j + 1
         delta_i = jnp.where(kind == 0, jnp.where(up, 1, -1), -1)
         new_i = jnp.clip(take[i] + delta_i, 0, lane.length[i])
@@ -264,10 +266,11 @@ def _anneal(lane: Lane, key, steps: int):
         prop = lax.cond(kind >= 1, lambda p: change(p, j, new_j), lambda p: p, prop)
 
         def group_move(_):
-            k = jax.random.randint(k5, (), 0, K)
-            g = jax.random.randint(k6, (), 0, lane.n_groups[k])
+            # drawn among the instance's own families, so padding does not move the draws
+            k = jax.random.randint(k_family, (), 0, lane.n_families)
+            g = jax.random.randint(k_group, (), 0, lane.n_groups[k])
             members = lane.group[k] == g
-            close = jax.random.bernoulli(k5)
+            close = jax.random.bernoulli(k_close)
             opened = jnp.where(members, jnp.maximum(take, lane.open_take[k]), take)
             new_take = jnp.where(close, jnp.where(members, 0, take), opened)
             return full(new_take)
@@ -276,7 +279,7 @@ def _anneal(lane: Lane, key, steps: int):
         score_old = state[3] - penalty(state[4], shortfall(state[1], state[2]), lam)
         score_new = prop[3] - penalty(prop[4], shortfall(prop[1], prop[2]), lam)
         accept = (score_new >= score_old) | (
-            jax.random.uniform(k4) < jnp.exp((score_new - score_old) / temp))
+            jax.random.uniform(k_accept) < jnp.exp((score_new - score_old) / temp))
         state = jax.tree_util.tree_map(lambda a, b: jnp.where(accept, a, b), prop, state)
         better = feasible(state) & (state[3] > best_reward)
         best_take = jnp.where(better, state[0], best_take)
@@ -398,20 +401,27 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
 # ------------------------------------------------------------------ answers
 
 
+@float64
 def run_lanes(instances: Sequence[Instance], orders, budgets, starts, seed: int,
-              restarts: int, steps: int, lane_ids=None):
+              restarts: int, steps: int, streams=None):
     """Search every lane; returns per lane the ``[restarts, I]`` takes (unpadded).
-    ``lane_ids``: the lanes' global indices (random streams; default ``0, 1, ...``)."""
-    sizes = np.array([lane_sizes(inst) for inst in instances]).max(axis=0)
-    sizes = tuple(bucket(int(s), low) for s, low in zip(sizes, MIN_SIZES))
-    lane_ids = range(len(instances)) if lane_ids is None else lane_ids
-    lanes = [build_lane(inst, order, b, start, n, sizes)
-             for n, inst, order, b, start in zip(lane_ids, instances, orders, budgets, starts)]
-    stacked = Lane(*(np.stack(parts) for parts in zip(*lanes)))
-    stacked, n = shard_batch(stacked, minimum=MIN_LANES)
-    takes, _, found = jax.device_get(_search_lanes(stacked, np.int64(seed), restarts, steps))
-    return [(takes[b][:, :inst.n_items].astype(np.int64), found[b])
-            for b, inst in enumerate(instances)]
+    ``streams``: each lane's random stream (default ``0, 1, ...``). Lanes are padded only
+    with lanes of the same own bucket sizes, so a lane's answer depends on its instance,
+    budget, start, stream and ``seed``, not on the batch it came in."""
+    streams = range(len(instances)) if streams is None else streams
+    shapes = [tuple(bucket(int(s), low) for s, low in zip(lane_sizes(inst), MIN_SIZES))
+              for inst in instances]
+    out = [None] * len(instances)
+    for sizes, members in same_shape_groups(shapes).items():
+        lanes = [build_lane(instances[n], orders[n], budgets[n], starts[n], streams[n], sizes)
+                 for n in members]
+        stacked = Lane(*(np.stack(parts) for parts in zip(*lanes)))
+        stacked, _ = shard_batch(stacked, minimum=MIN_LANES)
+        takes, _, found = jax.device_get(_search_lanes(stacked, np.int64(seed), restarts,
+                                                       steps))
+        for b, n in enumerate(members):
+            out[n] = (takes[b][:, :instances[n].n_items].astype(np.int64), found[b])
+    return out
 
 
 def _totals(instance: Instance, take):
@@ -438,6 +448,7 @@ def _best_budget_take(instance: Instance, candidates, budget: float):
     return best
 
 
+@float64
 def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
                        restarts: int = 16, steps: int = 2000, budgets: int = 8,
                        polish_moves: int = 500, patterns: int = 150) -> list[Answer]:
@@ -456,6 +467,7 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
     runs, _ = greedy_runs(instances, greedy_budget)
     orders = [capped_keys(inst)[1] for inst in instances]
     lane_inst, lane_order, lane_budget, lane_start, lane_owner, extra = [], [], [], [], [], []
+    lane_stream = []  # a lane's random stream: its budget's index within its instance
     for b, (inst, run, lim, order) in enumerate(zip(instances, runs, limits, orders)):
         if mode == "budget":
             start = _drop_short_groups(inst, run.take)
@@ -469,18 +481,19 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             chosen = range(low, min(run.moves, low + budgets - 1) + 1)
             plan = [(_totals(inst, prefixes[m])[1], prefixes[m]) for m in chosen]
             extra.append(prefixes)
-        for budget, start in plan:
+        for stream, (budget, start) in enumerate(plan):
+            lane_stream.append(stream)
             lane_inst.append(inst)
             lane_order.append(order)
             lane_budget.append(budget)
             lane_start.append(start)
             lane_owner.append(b)
     phases = {"greedy_seconds": lap()}
-    results = _anneal_phase(lane_inst, lane_order, lane_budget, lane_start, seed, restarts,
-                            steps)
+    results = _anneal_phase(lane_inst, lane_order, lane_budget, lane_start, lane_stream, seed,
+                            restarts, steps)
     phases["anneal_seconds"] = lap()
     found_by = [[] for _ in instances]
-    by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, patterns, seed)
+    by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, lane_stream, patterns, seed)
     phases["pattern_seconds"] = lap()
     for owner, budget, (takes, found), extra_take in zip(lane_owner, lane_budget, results,
                                                           by_pattern):
@@ -516,7 +529,8 @@ ANNEAL_MAX_LINES = 50_000  # an annealing step costs O(items + groups) on a CPU
 PATTERN_MAX_LINES = 20_000  # the pattern phase's repair loops are linear in the lines
 
 
-def _anneal_phase(instances, orders, budgets, starts, seed: int, restarts: int, steps: int):
+def _anneal_phase(instances, orders, budgets, starts, streams, seed: int, restarts: int,
+                  steps: int):
     """:func:`run_lanes` on the lanes of at most ``ANNEAL_MAX_LINES`` lines (the others get
     no annealed candidates: on them the greedy order and the polish carry the answer)."""
     chosen = [n for n, inst in enumerate(instances)
@@ -524,12 +538,13 @@ def _anneal_phase(instances, orders, budgets, starts, seed: int, restarts: int, 
     out = [(np.zeros((0, inst.n_items), np.int64), np.zeros(0, bool)) for inst in instances]
     if chosen:
         pick = [[values[n] for n in chosen] for values in (instances, orders, budgets, starts)]
-        for n, result in zip(chosen, run_lanes(*pick, seed, restarts, steps, lane_ids=chosen)):
+        for n, result in zip(chosen, run_lanes(*pick, seed, restarts, steps,
+                                               streams=[streams[n] for n in chosen])):
             out[n] = result
     return out
 
 
-def _pattern_phase(instances, budgets, starts, max_priced: int, seed: int):
+def _pattern_phase(instances, budgets, starts, streams, max_priced: int, seed: int):
     """Best order of the pattern search (:mod:`moqlab._pattern`) for every lane, ``None``
     where it found none or the phase does not apply (off, or above ``PATTERN_MAX_LINES``)."""
     chosen = [n for n, inst in enumerate(instances)
@@ -539,7 +554,8 @@ def _pattern_phase(instances, budgets, starts, max_priced: int, seed: int):
         found = search_patterns_batch([instances[n] for n in chosen],
                                       [budgets[n] for n in chosen],
                                       [[starts[n]] for n in chosen], max_priced=max_priced,
-                                      random_priced=max_priced, seed=seed)
+                                      random_priced=max_priced, seed=seed,
+                                      streams=[streams[n] for n in chosen])
         for n, result in zip(chosen, found):
             out[n] = result.take
     return out

@@ -48,7 +48,9 @@ Example::
     >>> bool(g[2] > 0)     # raising line c's reward makes choosing it more likely
     True
 
-This module enables float64 in JAX at import (``jax_enable_x64``).
+The layers compute in the caller's JAX precision (float32 unless the caller enabled
+``jax_enable_x64``); moqlab never changes that setting. The solvers behind
+:func:`callback_solver` verify every answer in float64 on the host whatever the precision.
 """
 
 from __future__ import annotations
@@ -58,18 +60,15 @@ import math
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ._check import TOLERANCE  # noqa: E402
-from ._dense import to_dense  # noqa: E402
-from ._enumerate import decode  # noqa: E402
-from ._errors import MOQSizeError  # noqa: E402
-from ._instance import Instance  # noqa: E402
-from ._relax import RelaxConfig, relaxed_selection  # noqa: E402
+from ._check import TOLERANCE
+from ._dense import to_dense
+from ._enumerate import decode
+from ._errors import MOQSizeError
+from ._instance import Instance
+from ._relax import RelaxConfig, relaxed_selection
 
 Solver = Callable[[jax.Array], jax.Array]
 
@@ -106,10 +105,11 @@ def callback_solver(instance: Instance, method: str = "greedy", *, budget=None,
             raise RuntimeError(f"{method} returned an infeasible order: {result.message}")
         return result.selected.astype(np.float64)
 
-    shape = jax.ShapeDtypeStruct((instance.n_lines,), jnp.float64)
-
     def solver(theta):
-        return jax.pure_callback(host, shape, theta, vmap_method="sequential")
+        theta = jnp.asarray(theta, dtype=float)
+        shape = jax.ShapeDtypeStruct((instance.n_lines,), theta.dtype)
+        return jax.pure_callback(lambda t: host(t).astype(shape.dtype), shape, theta,
+                                 vmap_method="sequential")
 
     return solver
 
@@ -185,7 +185,7 @@ def perturbed(solver: Solver, *, sigma: float = 0.1, num_samples: int = 32):
 
     def perturbed_solver(theta, key):
         _require_key(key)
-        return layer(jnp.asarray(theta, dtype=jnp.float64), key)
+        return layer(jnp.asarray(theta, dtype=float), key)
 
     return perturbed_solver
 
@@ -215,8 +215,7 @@ def fenchel_young_loss(solver: Solver, *, sigma: float = 0.1, num_samples: int =
 
     def fy_loss(theta, target, key):
         _require_key(key)
-        return loss(jnp.asarray(theta, dtype=jnp.float64),
-                    jnp.asarray(target, dtype=jnp.float64), key)
+        return loss(jnp.asarray(theta, dtype=float), jnp.asarray(target, dtype=float), key)
 
     return fy_loss
 
@@ -249,9 +248,9 @@ def relaxed_layer(instance: Instance, budget: float, *, steps: int = 200, outer:
 
     def layer(reward, cost, key):
         _require_key(key)
-        reward = jnp.zeros(shape).at[rows, cols].set(jnp.asarray(reward, dtype=jnp.float64))
-        cost = jnp.zeros(shape).at[rows, cols].set(jnp.asarray(cost, dtype=jnp.float64))
-        x = relaxed_selection(reward, cost, dense, jnp.float64(budget), key, cfg)
+        reward = jnp.zeros(shape).at[rows, cols].set(jnp.asarray(reward, dtype=float))
+        cost = jnp.zeros(shape).at[rows, cols].set(jnp.asarray(cost, dtype=float))
+        x = relaxed_selection(reward, cost, dense, jnp.asarray(budget, dtype=float), key, cfg)
         return x[rows, cols]
 
     return layer
@@ -264,8 +263,8 @@ def normalized_regret(true_reward, decision, optimal_value) -> jax.Array:
     """PyEPO's normalised regret ``sum(opt - <r, y>) / sum(|opt|)`` over a batch:
     ``true_reward`` and ``decision`` are ``[batch, n_lines]`` (or one instance ``[n]``),
     ``optimal_value`` the optimum under the true rewards per instance."""
-    true_reward = jnp.atleast_2d(jnp.asarray(true_reward, dtype=jnp.float64))
-    decision = jnp.atleast_2d(jnp.asarray(decision, dtype=jnp.float64))
-    optimal_value = jnp.atleast_1d(jnp.asarray(optimal_value, dtype=jnp.float64))
+    true_reward = jnp.atleast_2d(jnp.asarray(true_reward, dtype=float))
+    decision = jnp.atleast_2d(jnp.asarray(decision, dtype=float))
+    optimal_value = jnp.atleast_1d(jnp.asarray(optimal_value, dtype=float))
     realised = jnp.sum(true_reward * decision, axis=-1)
     return jnp.sum(optimal_value - realised) / jnp.sum(jnp.abs(optimal_value))
