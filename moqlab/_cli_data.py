@@ -18,6 +18,7 @@ import sys
 
 from ._errors import MOQInputError
 from ._generate import FAMILIES, generate
+from ._output import check_output_path, write_atomic
 
 
 def _value(text: str):
@@ -38,17 +39,17 @@ def _cmd_generate(args) -> int:
     for key in ("mode", "fraction", "kind"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)
+    check_output_path(args.out)
     try:
         gen = generate(args.family, args.items, seed=args.seed, **params)
     except TypeError as exc:  # an unknown parameter name
         raise MOQInputError(f"moqlab generate {args.family}: {exc}") from None
     frame = gen.instance.to_frame()
-    from .cli import _write_atomic
     if args.out == "-":
         frame.to_csv(sys.stdout, index=False)
         report = sys.stderr
     else:
-        _write_atomic(args.out, frame)
+        write_atomic(args.out, frame)
         report = sys.stdout
     summary = {"family": args.family, "seed": args.seed, "mode": gen.mode, "limit": gen.limit,
                "reference": gen.reference, "items": gen.instance.n_items,

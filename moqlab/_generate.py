@@ -46,7 +46,6 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from ._errors import MOQInputError
 from ._instance import Instance
@@ -251,6 +250,8 @@ def knapsack(n_items: int, *, kind: str = "uncorrelated", seed: int = 0, R: int 
 def _demand_quantile(kind: np.ndarray, mean: np.ndarray, dispersion: float, q: float):
     """The ``q`` quantile of each item's demand: Poisson where ``kind == 0``, negative
     binomial (mean ``mean``, variance ``mean + mean**2 / dispersion``) where 1."""
+    from scipy import stats  # imported when used: it costs a second at start-up
+
     p = dispersion / (dispersion + mean)
     return np.where(kind == 0, stats.poisson.ppf(q, mean), stats.nbinom.ppf(q, dispersion, p))
 
@@ -263,6 +264,8 @@ class _Subset:
         self.dispersion = dispersion
 
     def sf(self, k):
+        from scipy import stats
+
         out = np.empty(k.shape)
         poisson = self.kind == 0
         out[poisson] = stats.poisson.sf(k[poisson], self.mean[poisson])

@@ -374,6 +374,29 @@ def _drop_short_groups(instance: Instance, take: np.ndarray) -> np.ndarray:
             return take
 
 
+def shed_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.ndarray:
+    """A valid order within ``budget`` from a valid ``take``: while over budget, remove the
+    last line of positive cost with the least reward per unit of cost and empty the groups
+    this leaves short (which, with negative costs, may raise the cost again: the loop goes
+    on). Lines only ever leave, so it ends, at worst at the empty order."""
+    take = np.asarray(take, dtype=np.int64).copy()
+    allowance = TOLERANCE * max(1.0, abs(budget))
+    start = instance.item_start[:-1]
+    while True:
+        selected = instance.selection_from_take(take)
+        if instance.cost[selected].sum() <= budget + allowance or not take.any():
+            return take
+        items = np.flatnonzero(take > 0)
+        last = start[items] + take[items] - 1
+        paid = instance.cost[last] > 0
+        if not paid.any():
+            return np.zeros_like(take)
+        items, last = items[paid], last[paid]
+        worst = items[np.argmin(instance.reward[last] / instance.cost[last])]
+        take[worst] -= 1
+        take = _drop_short_groups(instance, take)
+
+
 def _cut_moves(instance: Instance, moves, mode: str, limit: float):
     """Target modes: the prefix of the move sequence the mode asks for."""
     target = np.cumsum([instance.target[m].sum() for m in moves]) if moves else np.zeros(0)
@@ -445,8 +468,8 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
             if bad.size:
                 short = (k, int(bad[0]), total[bad[0]])
                 break
-        if short is None:
-            return take
+        if short is None:  # dropping groups of negative cost can end over the budget
+            return shed_to_budget(instance, take, budget) if np.isfinite(budget) else take
         k, g, total = short
         fam = instance.families[k]
         if not tried[k][g]:

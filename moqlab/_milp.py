@@ -216,7 +216,7 @@ def build_model(instance: Instance) -> Model:
 _banner_shown = False
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A new HiGHS object. HiGHS prints a copyright banner on stdout once per process, at the
     first construction, before any option can be set; that first construction runs with file
     descriptor 1 pointed at /dev/null so JSON printed by the command line stays clean."""
@@ -239,7 +239,7 @@ def _quiet_highs() -> highspy.Highs:
 
 def load_model(model: Model, *, threads: int | None = None) -> highspy.Highs:
     """A silent HiGHS object holding ``model`` (binary columns, zero objective)."""
-    highs = _quiet_highs()
+    highs = quiet_highs()
     highs.setOptionValue("output_flag", False)
     if threads is not None:
         highs.setOptionValue("threads", int(threads))

@@ -387,7 +387,7 @@ def lp_bound(instance: Instance, budget: float) -> float:
     HiGHS does not report an optimal LP."""
     import highspy
 
-    from ._milp import build_model
+    from ._milp import build_model, quiet_highs
 
     model = build_model(instance)
     row_upper = model.row_upper.copy()
@@ -395,7 +395,7 @@ def lp_bound(instance: Instance, budget: float) -> float:
     objective = np.zeros(model.n_cols)
     objective[:model.n_lines] = instance.reward
     matrix = model.matrix
-    highs = highspy.Highs()
+    highs = quiet_highs()  # no banner on stdout: it would corrupt the CLI's --json
     highs.setOptionValue("output_flag", False)
     highs.passModel(model.n_cols, matrix.shape[0], matrix.nnz,
                     int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMaximize), 0.0,

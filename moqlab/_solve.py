@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._check import TOLERANCE
 from ._errors import MOQInputError
 from ._instance import Batch, Instance
 from ._options import Option, checked as checked_options, table as options_table
@@ -49,16 +50,17 @@ AUTO_MILP_LINES = 2000  # target modes: above this, a MILP frontier walk is too 
 AUTO_TIME_LIMIT = 50.0
 
 
+def _available(method: str) -> bool:
+    try:
+        importlib.import_module(_METHODS[method][0])
+    except ImportError:
+        return False
+    return True
+
+
 def methods() -> list[str]:
     """Names of the methods available in this installation."""
-    out = []
-    for name, (module, _, _) in _METHODS.items():
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
-        out.append(name)
-    return out
+    return [name for name in _METHODS if _available(name)]
 
 
 def _load(method: str, batch: bool = False):
@@ -83,8 +85,8 @@ def parse_mode(budget=None, min_target=None, max_target=None) -> tuple[str, floa
     values = np.atleast_1d(np.asarray(limit, dtype=np.float64))
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
-        raise MOQInputError(f"{mode} must be a finite number >= 0", column=mode,
-                            value=np.asarray(limit).ravel()[int(np.flatnonzero(bad)[0])].item())
+        value = np.asarray(limit).ravel()[int(np.flatnonzero(bad)[0])].item()
+        raise MOQInputError(f"{mode} must be a finite number >= 0, got {value!r}")
     return mode, limit
 
 
@@ -95,7 +97,7 @@ def _auto(instance: Instance, mode: str = "budget") -> str:
     orders = math.prod(int(n) + 1 for n in instance.item_length)
     if orders <= AUTO_ENUMERATE_ORDERS:
         return "enumerate"
-    if "milp" in methods() and (mode == "budget" or instance.n_lines <= AUTO_MILP_LINES):
+    if _available("milp") and (mode == "budget" or instance.n_lines <= AUTO_MILP_LINES):
         return "milp"
     return "search"
 
@@ -144,6 +146,29 @@ def _checked_options(method: str, options: dict, picked_by_auto: bool = False) -
     return options
 
 
+def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
+    """Min-target mode with a target above the total target of all lines of positive
+    target: no order reaches it, whatever the method (decided without solving)."""
+    if mode != "min_target":
+        return False
+    reachable = float(np.clip(instance.target, 0, None).sum())
+    return reachable < limit - TOLERANCE * max(1.0, abs(limit))
+
+
+def _full_budget(instance: Instance) -> float:
+    return float(np.clip(instance.cost, 0, None).sum())
+
+
+def _as_unreachable(instance: Instance, answer: Answer, limit: float) -> Answer:
+    """The frontier's end (the budget-mode answer at the full budget), reported as
+    ``target_unreachable``."""
+    reachable = float(np.clip(instance.target, 0, None).sum())
+    message = (f"target {limit:g} is above {reachable:g}, the total target of all lines: no "
+               "order reaches it; the order is the frontier's end (the budget-mode answer at "
+               f"the full budget, status there {answer.status!r})")
+    return answer._replace(status="target_unreachable", message=message)
+
+
 def solve(instance, *, budget=None, min_target=None, max_target=None, method: str = "auto",
           **options):
     """Solve one instance (or every instance of a :class:`Batch`) in one mode.
@@ -179,7 +204,11 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     fn = _load(name)
     options = _checked_options(name, options, picked_by_auto=method == "auto")
     start = time.perf_counter()
-    answer = fn(instance, mode, float(limit), **options)
+    if _unreachable(instance, mode, float(limit)):
+        answer = _as_unreachable(instance, fn(instance, "budget", _full_budget(instance),
+                                              **options), float(limit))
+    else:
+        answer = fn(instance, mode, float(limit), **options)
     seconds = time.perf_counter() - start
     return build_result(instance, answer, method=name, mode=mode, limit=float(limit),
                         seconds=seconds)
@@ -212,17 +241,53 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
         return [solve(inst, method=method, **{mode: float(lim)}, **options)
                 for inst, lim in zip(instances, limits)]
     start = time.perf_counter()
-    answers: list[Answer] = fn_batch(instances, mode, limits, **options)
+    answers: list[Answer | None] = [None] * len(instances)
+    lost = [n for n, (inst, lim) in enumerate(zip(instances, limits))
+            if _unreachable(inst, mode, float(lim))]
+    rest = [n for n in range(len(instances)) if n not in set(lost)]
+    for members, members_mode, members_limits in (
+            (rest, mode, [limits[n] for n in rest]),
+            (lost, "budget", [_full_budget(instances[n]) for n in lost])):
+        if members:
+            part = fn_batch([instances[n] for n in members], members_mode,
+                            np.asarray(members_limits, dtype=np.float64), **options)
+            for n, answer in zip(members, part):
+                answers[n] = answer if members_mode == mode else \
+                    _as_unreachable(instances[n], answer, float(limits[n]))
     seconds = (time.perf_counter() - start) / max(1, len(instances))
     return [build_result(inst, ans, method=method, mode=mode, limit=float(lim), seconds=seconds)
             for inst, ans, lim in zip(instances, answers, limits)]
+
+
+def _per_instance(batch: Batch, mode: str, value):
+    """A limit per instance of ``batch``: a scalar as is, a dict or Series by label."""
+    if isinstance(value, pd.Series):
+        value = value.to_dict()
+    if not isinstance(value, dict):
+        if np.ndim(value) != 0:
+            raise MOQInputError(f"{mode}: give a scalar, or a dict / pd.Series keyed by "
+                                "instance label")
+        return value
+    labels = [inst.name for inst in batch]
+    by_text = {str(key): v for key, v in value.items()}
+    unknown = sorted(set(by_text) - {str(label) for label in labels})
+    if unknown:
+        raise MOQInputError(f"{mode}: no instance labelled {unknown[0]!r} in the table "
+                            f"(instances: {', '.join(map(str, labels[:10]))})",
+                            column="instance", value=unknown[0])
+    missing = [label for label in labels if str(label) not in by_text]
+    if missing:
+        raise MOQInputError(f"{mode}: no value for instance {missing[0]!r}",
+                            column="instance", value=missing[0])
+    return [by_text[str(label)] for label in labels]
 
 
 def moqsolv(frame: pd.DataFrame, *, budget=None, min_target=None, max_target=None,
             method: str = "auto", **options) -> pd.Series:
     """The pandas front, after Lokad's ``moqsolv``: a boolean Series aligned with ``frame``
     saying which rows (lines) are ordered. A table with an ``instance`` column is solved per
-    instance (a scalar limit applies to each).
+    instance: a scalar limit applies to each; a ``dict`` or ``pd.Series`` keyed by instance
+    label gives one limit per instance (every instance needs one; unknown labels are refused).
 
     Example::
 
@@ -233,8 +298,10 @@ def moqsolv(frame: pd.DataFrame, *, budget=None, min_target=None, max_target=Non
         [True, False, True]
     """
     batch = Batch.from_frame(frame)
-    results = solve(batch, budget=budget, min_target=min_target, max_target=max_target,
-                    method=method, **options)
+    limits = {"budget": budget, "min_target": min_target, "max_target": max_target}
+    limits = {mode: _per_instance(batch, mode, value) for mode, value in limits.items()
+              if value is not None}
+    results = solve(batch, method=method, **limits, **options)
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected

@@ -12,16 +12,47 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import math
+import signal
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from ._errors import MOQInputError, MOQSizeError
 from ._instance import _read_csv, Batch
-from ._solve import _METHODS, solve
+from ._output import check_output_path, write_atomic
+from ._solve import _METHODS, _auto, option_names, show_options, solve
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``moqlab: error: ...``, exit 2), like every other
+    input error of the command line; ``more_help`` adds text computed only when asked."""
+
+    def __init__(self, *args, more_help=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.more_help = more_help
+
+    def error(self, message):
+        self.exit(2, f"moqlab: error: {message}\n")
+
+    def format_help(self):
+        text = super().format_help()
+        return text if self.more_help is None else f"{text}\n{self.more_help()}\n"
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised so that a write in progress removes its temporary file."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {text!r}")
+    return value
 
 
 def _add_mode(parser: argparse.ArgumentParser) -> None:
@@ -33,17 +64,10 @@ def _add_mode(parser: argparse.ArgumentParser) -> None:
                       help="the last budget-optimal order whose target stays <= T")
 
 
-def _write_atomic(path: str, frame) -> None:
-    target = Path(path)
-    handle, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.",
-                                   suffix=".tmp")
-    os.close(handle)
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _options_help() -> str:
+    return ("options of each method (--time-limit and --seed are passed to the methods that "
+            "take them; with --method auto, to the method auto picks if it takes them):\n"
+            + show_options(disp=False))
 
 
 def _format(summary: dict) -> str:
@@ -58,6 +82,8 @@ def _format(summary: dict) -> str:
 
 
 def _cmd_solve(args) -> int:
+    if args.out:
+        check_output_path(args.out)
     frame = _read_csv(args.lines)
     batch = Batch.from_frame(frame, source=args.lines)
     options = {}
@@ -66,7 +92,15 @@ def _cmd_solve(args) -> int:
     if args.seed is not None:
         options["seed"] = args.seed
     mode = {"budget": args.budget, "min_target": args.min_target, "max_target": args.max_target}
-    results = solve(batch, method=args.method, **mode, **options)
+    if args.method == "auto":  # each instance gets the options its picked method takes
+        picked_mode = next(name for name, value in mode.items() if value is not None)
+        results = []
+        for inst in batch:
+            takes = option_names(_auto(inst, picked_mode))
+            results.append(solve(inst, method="auto", **mode,
+                                 **{k: v for k, v in options.items() if k in takes}))
+    else:
+        results = solve(batch, method=args.method, **mode, **options)
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected
@@ -77,7 +111,7 @@ def _cmd_solve(args) -> int:
         out.to_csv(sys.stdout, index=False)
         report = sys.stderr
     elif args.out:
-        _write_atomic(args.out, out)
+        write_atomic(args.out, out)
     for res in results:
         summary = res.summary()
         print(json.dumps(summary) if args.json else _format(summary), file=report)
@@ -94,10 +128,12 @@ def _cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="moqlab", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="moqlab", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("solve", help="solve a lines CSV (one or several instances)")
+    p = sub.add_parser("solve", help="solve a lines CSV (one or several instances)",
+                       more_help=_options_help,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("lines", help="lines table (CSV): id, min, reward, cost[, target], g0, oq0, moq0...")
     _add_mode(p)
     p.add_argument("--method", default="auto", choices=["auto", *_METHODS],
@@ -105,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "with a 50 s time limit; target modes above 2,000 lines: search)")
     p.add_argument("--out", help="write the rows with a 'selected' column here ('-': stdout)")
     p.add_argument("--json", action="store_true", help="print one JSON object per instance")
-    p.add_argument("--time-limit", type=float, dest="time_limit",
+    p.add_argument("--time-limit", type=_seconds, dest="time_limit",
                    help="seconds, for methods that take one (milp; auto's default: 50)")
-    p.add_argument("--seed", type=int, help="random seed, for randomised methods")
+    p.add_argument("--seed", type=int, help="random seed, for randomised methods (search, relax)")
     p.set_defaults(handler=_cmd_solve)
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "
@@ -127,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.handler(args)
     except (MOQInputError, MOQSizeError) as exc:
@@ -135,6 +172,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("moqlab: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("moqlab: terminated", file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ import moqlab
 
 @st.composite
 def tiny_frames(draw, max_items: int = 8, max_lines: int = 3, max_families: int = 2,
-                integers: bool = True):
+                integers: bool = True, negative_costs: bool = False):
     """A valid lines table: up to ``max_items`` x ``max_lines``, up to ``max_families``
-    families (units or money contributions), rewards of any sign, a few free lines."""
+    families (units or money contributions), rewards of any sign, a few free lines
+    (``negative_costs``: some lines are paid for, e.g. returns or rebates)."""
     n_items = draw(st.integers(1, max_items))
     lengths = draw(st.lists(st.integers(1, max_lines), min_size=n_items, max_size=n_items))
     n_families = draw(st.integers(0, max_families))
@@ -23,7 +24,8 @@ def tiny_frames(draw, max_items: int = 8, max_lines: int = 3, max_families: int 
     for i, length in enumerate(lengths):
         for rank in range(length):
             reward = draw(number)
-            cost = float(draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 8, 10])))
+            costs = [0, 1, 2, 3, 4, 5, 6, 8, 10] + ([-3, -1] if negative_costs else [])
+            cost = float(draw(st.sampled_from(costs)))
             target = float(draw(st.integers(0, 5)))
             rows.append({"id": f"i{i}", "min": rank + 1, "reward": reward, "cost": cost,
                          "target": target})
