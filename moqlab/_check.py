@@ -5,7 +5,10 @@ A selection ``x`` (boolean per line) is feasible when
 * **prefix**: for each item the selected lines are its first ``k`` lines;
 * **MOQ**: for each family ``k`` and group ``g``: ``sum_{j in g} x_j = 0`` or
   ``sum_{j in g} oq_{k,j} x_j >= moq_{k,g} (1 - tol)``;
-* **budget** (when given): ``sum_j cost_j x_j <= C + tol * max(1, |C|)``.
+* **budget** (when given): ``sum_j cost_j x_j <= C (1 + tol)`` (``C >= 0``).
+
+``tol = 1e-9`` is relative, so the verdict does not depend on the units of the data
+(:mod:`moqlab._kernel`).
 
 Totals are float64 sums over the selected lines. Example::
 
@@ -21,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._kernel import TOLERANCE, allowance
 from ._instance import Instance
 
-TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Check:
 
 
 def _allowance(value: float, tolerance: float) -> float:
-    return tolerance * max(1.0, abs(value))
+    return allowance(value, tolerance)
 
 
 def group_totals(instance: Instance, selected: np.ndarray):
@@ -111,4 +114,4 @@ def check(instance: Instance, selected, budget: float | None = None,
 
 
 def _allowance_array(values: np.ndarray, tolerance: float) -> np.ndarray:
-    return tolerance * np.maximum(1.0, np.abs(values))
+    return allowance(values, tolerance)

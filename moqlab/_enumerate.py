@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._check import TOLERANCE
+from ._kernel import allowance, moq_floor
 from ._dense import cumulative_table
 from ._errors import MOQSizeError
 from ._frontier import frontier_indices, pick_target, reduce_candidates
@@ -59,7 +59,7 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
     for fam in instance.families:
         indicator = np.zeros((instance.n_items, fam.n_groups))
         indicator[np.arange(instance.n_items), fam.item_group] = 1.0
-        floor = fam.moq - TOLERANCE * np.maximum(1.0, fam.moq)
+        floor = moq_floor(fam.moq)
         families.append((cumulative_table(instance, fam.oq), indicator, floor))
 
     # Split the items: the low ones (product of radices <= chunk) are decoded once; each
@@ -89,7 +89,7 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
                 low_groups, high_groups, families):
             valid &= np.all((open_lo + open_hi == 0) | (tot_lo + tot_hi >= floor), axis=1)
         if budget is not None:
-            valid &= cost <= budget + TOLERANCE * max(1.0, abs(budget))
+            valid &= cost <= budget + allowance(budget)
         sel = np.flatnonzero(valid)
         keep = sel[reduce_candidates(reward[sel], cost[sel], target[sel], prefer_larger_target)]
         index = h * low_size + keep

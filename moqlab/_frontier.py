@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernel import allowance
 from ._check import TOLERANCE
 
 
@@ -66,16 +67,16 @@ def pick_target(frontier_target, mode: str, limit: float) -> tuple[int, str, str
     (max-target when even the first frontier order exceeds ``limit``).
     """
     frontier_target = np.asarray(frontier_target, dtype=np.float64)
-    allowance = TOLERANCE * max(1.0, abs(limit))
+    margin = allowance(limit)
     if mode == "min_target":
-        reached = np.flatnonzero(frontier_target >= limit - allowance)
+        reached = np.flatnonzero(frontier_target >= limit - margin)
         if reached.size:
             return int(reached[0]), "optimal", ""
         return (len(frontier_target) - 1, "target_unreachable",
                 f"no budget-optimal order reaches target {limit:g}: the largest one "
                 f"reaches {frontier_target[-1]:g} (rewards turn negative before the target)")
     if mode == "max_target":
-        over = np.flatnonzero(frontier_target > limit + allowance)
+        over = np.flatnonzero(frontier_target > limit + margin)
         if over.size == 0:
             return len(frontier_target) - 1, "optimal", ""
         if over[0] == 0:

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import TOLERANCE
+from ._kernel import allowance, moq_floor
 from ._dense import dense_lines
 from ._instance import Instance
 from ._result import Answer
@@ -91,7 +91,7 @@ def _scan_order(instance: Instance, key: np.ndarray) -> np.ndarray:
 
 
 def _floor(moq: np.ndarray) -> np.ndarray:
-    return moq - TOLERANCE * np.maximum(1.0, moq)
+    return moq_floor(moq)
 
 
 class _Groups:
@@ -217,7 +217,7 @@ class _Scan:
         self.group_of = [fam.item_group.tolist() for fam in instance.families]
         self.thresholded = [(fam.moq > 0).tolist() for fam in instance.families]
         self.floor = [_floor(fam.moq).tolist() for fam in instance.families]
-        self.limit = budget + (TOLERANCE * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0)
+        self.limit = budget + allowance(budget)
         self.take = [0] * instance.n_items
         self.usable = [True] * instance.n_items  # False: item closed or one of its groups retired
         self.total = [[0.0] * fam.n_groups for fam in instance.families]
@@ -380,11 +380,11 @@ def shed_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.nd
     this leaves short (which, with negative costs, may raise the cost again: the loop goes
     on). Lines only ever leave, so it ends, at worst at the empty order."""
     take = np.asarray(take, dtype=np.int64).copy()
-    allowance = TOLERANCE * max(1.0, abs(budget))
+    margin = allowance(budget)
     start = instance.item_start[:-1]
     while True:
         selected = instance.selection_from_take(take)
-        if instance.cost[selected].sum() <= budget + allowance or not take.any():
+        if instance.cost[selected].sum() <= budget + margin or not take.any():
             return take
         items = np.flatnonzero(take > 0)
         last = start[items] + take[items] - 1
@@ -400,10 +400,10 @@ def shed_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.nd
 def _cut_moves(instance: Instance, moves, mode: str, limit: float):
     """Target modes: the prefix of the move sequence the mode asks for."""
     target = np.cumsum([instance.target[m].sum() for m in moves]) if moves else np.zeros(0)
-    allowance = TOLERANCE * max(1.0, abs(limit))
+    margin = allowance(limit)
     if mode == "min_target":
-        reached = np.flatnonzero(target >= limit - allowance)
-        if limit <= allowance:
+        reached = np.flatnonzero(target >= limit - margin)
+        if limit <= margin:
             count, status, message = 0, "feasible", ""
         elif reached.size:
             count, status, message = int(reached[0]) + 1, "feasible", ""
@@ -412,7 +412,7 @@ def _cut_moves(instance: Instance, moves, mode: str, limit: float):
             message = (f"the greedy order stops growing at target "
                        f"{target[-1] if moves else 0.0:g} < {limit:g}")
     else:
-        over = np.flatnonzero(target > limit + allowance)
+        over = np.flatnonzero(target > limit + margin)
         count, status, message = (int(over[0]) if over.size else len(moves)), "feasible", ""
     take = np.zeros(instance.n_items, dtype=np.int64)
     for move in moves[:count]:
@@ -439,7 +439,7 @@ def solve_greedy(instance: Instance, mode: str, limit: float) -> Answer:
 def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
     key = line_keys(instance)
     order = _scan_order(instance, key)
-    allowance = TOLERANCE * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0
+    margin = allowance(budget)
     state = _State(instance)
     closed = np.zeros(instance.n_items, dtype=bool)
     for j in order:
@@ -448,7 +448,7 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
         i = instance.line_item[j]
         if closed[i] or state.take[i] != instance.line_rank[j]:
             continue
-        if state.spent + instance.cost[j] <= budget + allowance:
+        if state.spent + instance.cost[j] <= budget + margin:
             state.add([j])
         else:
             closed[i] = True
@@ -485,7 +485,7 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
                     total += fam.oq[j]
             spent = float(instance.cost[instance.selection_from_take(take)].sum())
             if total >= _floor(fam.moq)[g] and \
-                    spent + instance.cost[added].sum() <= budget + allowance:
+                    spent + instance.cost[added].sum() <= budget + margin:
                 take = new_take
                 continue
         take = take.copy()
@@ -507,7 +507,7 @@ def _bisect_budget(instance: Instance, mode: str, limit: float, order_for_budget
     """Smallest budget (min-target) / largest budget (max-target) found by bisection whose
     order meets the target rule; the target of these orders is not monotone in the budget,
     so this is a heuristic reading of the mode."""
-    allowance = TOLERANCE * max(1.0, abs(limit))
+    margin = allowance(limit)
     total_cost = float(np.clip(instance.cost, 0, None).sum())
 
     def target_of(take):
@@ -515,28 +515,28 @@ def _bisect_budget(instance: Instance, mode: str, limit: float, order_for_budget
 
     full = order_for_budget(instance, total_cost)
     if mode == "min_target":
-        if target_of(full) < limit - allowance:
+        if target_of(full) < limit - margin:
             return Answer(full, "target_unreachable",
                           f"the order stops growing at target {target_of(full):g} < {limit:g}")
         lo, hi, best = 0.0, total_cost, full
         for _ in range(steps):
             mid = 0.5 * (lo + hi)
             take = order_for_budget(instance, mid)
-            if target_of(take) >= limit - allowance:
+            if target_of(take) >= limit - margin:
                 hi, best = mid, take
             else:
                 lo = mid
         return Answer(best, "feasible", "")
     empty = np.zeros(instance.n_items, dtype=np.int64)
-    if target_of(full) <= limit + allowance:
+    if target_of(full) <= limit + margin:
         return Answer(full, "feasible", "")
     lo, hi, best = 0.0, total_cost, order_for_budget(instance, 0.0)
-    if target_of(best) > limit + allowance:
+    if target_of(best) > limit + margin:
         best = empty
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
         take = order_for_budget(instance, mid)
-        if target_of(take) <= limit + allowance:
+        if target_of(take) <= limit + margin:
             lo, best = mid, take
         else:
             hi = mid

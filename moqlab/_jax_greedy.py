@@ -70,7 +70,7 @@ import numpy as np
 from jax import lax
 from jax.experimental.xla_metadata import set_xla_metadata
 
-from ._check import TOLERANCE
+from ._kernel import allowance
 from ._dense import bucket
 from ._greedy import _drop_short_groups, _floor, greedy_keys
 from ._instance import Instance
@@ -235,7 +235,7 @@ class ScanState(NamedTuple):
 
 
 def _no_writes(P: int, I: int, K: int, G: int) -> Writes:
-    i32, f64 = jnp.int32, jnp.float64
+    i32 = jnp.int32
     KG = K * G
     cells = jnp.full(K, KG, i32)
     return Writes(
@@ -311,9 +311,7 @@ def _micro_step(arrays: ScanArrays, budget, s: ScanState) -> ScanState:
     KG = K * G
     floor, thresholded = floor.reshape(-1), thresholded.reshape(-1)
     members, starts = members.reshape(-1), starts.reshape(-1)
-    allowance = jnp.where(jnp.isfinite(budget), TOLERANCE * jnp.maximum(1.0, jnp.abs(budget)),
-                          0.0)
-    limit = budget + allowance
+    limit = budget + allowance(budget)
     i32 = jnp.int32
 
     def cells(m):
@@ -559,11 +557,11 @@ def cut_moves(instance: Instance, run: GreedyRun, mode: str, limit: float):
     move_target = np.bincount(run.added_at[taken], weights=instance.target[taken],
                               minlength=run.moves)
     target = np.cumsum(move_target)
-    allowance = TOLERANCE * max(1.0, abs(limit))
+    margin = allowance(limit)
     status, message = "feasible", ""
     if mode == "min_target":
-        reached = np.flatnonzero(target >= limit - allowance)
-        if limit <= allowance:
+        reached = np.flatnonzero(target >= limit - margin)
+        if limit <= margin:
             count = 0
         elif reached.size:
             count = int(reached[0]) + 1
@@ -572,7 +570,7 @@ def cut_moves(instance: Instance, run: GreedyRun, mode: str, limit: float):
             message = (f"the greedy order stops growing at target "
                        f"{target[-1] if run.moves else 0.0:g} < {limit:g}")
     else:
-        over = np.flatnonzero(target > limit + allowance)
+        over = np.flatnonzero(target > limit + margin)
         count = int(over[0]) if over.size else run.moves
     return take_after(instance, run, count), status, message
 

@@ -71,6 +71,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from ._kernel import allowance
 from ._check import TOLERANCE, check
 from ._errors import MOQInputError
 from ._frontier import pick_target
@@ -384,7 +385,7 @@ class Run:
 
     def rounded_ok(self, take: np.ndarray, cost_upper: float, reward_lower: float) -> bool:
         reward, cost, _ = self.totals(take)
-        slack = TOLERANCE * max(1.0, abs(cost_upper) if np.isfinite(cost_upper) else 1.0)
+        slack = allowance(cost_upper) if np.isfinite(cost_upper) else 0.0
         return (cost <= cost_upper + slack and reward >= reward_lower
                 and check(self.instance, self.instance.selection_from_take(take)).feasible)
 
@@ -497,16 +498,16 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
 
 def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
     """Frontier orders from ``q_0`` until the answer of ``mode`` is known."""
-    allowance = TOLERANCE * max(1.0, abs(limit))
+    margin = allowance(limit)
     frontier, targets = [], []
     take = best_order(run, _budget_row(run.instance, 0.0), prefer_larger)
     while take is not None:
         reward, cost, target = run.totals(take)
         frontier.append(take)
         targets.append(target)
-        if mode == "min_target" and target >= limit - allowance:
+        if mode == "min_target" and target >= limit - margin:
             break
-        if mode == "max_target" and target > limit + allowance:
+        if mode == "max_target" and target > limit + margin:
             break
         floor = reward + run.delta_reward
         cheapest = run.stage("next frontier cost", run.instance.cost, False,
@@ -533,7 +534,7 @@ def _budget_row(instance: Instance, budget: float) -> float:
     """Row bound for ``cost <= budget``: on a cost grid the bound is moved half a step past
     the largest grid total within the verifier's allowance, so HiGHS's feasibility tolerance
     can neither admit a total above the budget nor cut one at it."""
-    allowed = budget + TOLERANCE * max(1.0, abs(budget))
+    allowed = budget + allowance(budget)
     step = resolution(instance.cost)
     if step is None:
         return budget

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._check import TOLERANCE
+from ._kernel import allowance
 from ._dense import bucket
 
 ITERATIONS = 200  # subgradient steps per pricing
@@ -131,8 +131,8 @@ def repair(row: Row, take, price):
     overspend ``inf`` when an open switch cannot be covered."""
     allowed = _allowed(row)
     take = jnp.where(allowed, take, 0)
-    allowance = TOLERANCE * jnp.maximum(1.0, jnp.abs(row.budget))
-    limit = row.budget + allowance
+    margin = allowance(row.budget)
+    limit = row.budget + margin
     scale = jnp.maximum(row.floor, 1e-12)
     open_real = row.pattern & row.real
     deficit = jnp.where(open_real, jnp.maximum(row.floor - _coverage(row, take), 0.0), 0.0)

@@ -74,7 +74,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._check import TOLERANCE
+from ._kernel import allowance, moq_floor
 from ._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
 from ._frontier import frontier_indices, pick_target
 from ._greedy import _drop_short_groups, _greedy_moves, greedy_keys
@@ -277,10 +277,10 @@ def _trim_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.n
     an item (ratio reward / cost) or, when that line is needed for a threshold, the whole
     group(s) it would break. Only positive-cost moves are considered."""
     take = take.copy()
-    allowance = TOLERANCE * max(1.0, abs(budget))
+    margin = allowance(budget)
     members = _group_members(instance)
     start = instance.item_start
-    while _cost_of(instance, take) > budget + allowance:
+    while _cost_of(instance, take) > budget + margin:
         selected = instance.selection_from_take(take)
         best = None
         for i in np.flatnonzero(take > 0):
@@ -293,7 +293,7 @@ def _trim_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.n
                     continue
                 in_group = members[k][g][instance.line_item] & selected
                 total = fam.oq[in_group].sum()
-                if total - fam.oq[j] < fam.moq[g] - TOLERANCE * max(1.0, fam.moq[g]):
+                if total - fam.oq[j] < moq_floor(fam.moq[g]):
                     drop_items = members[k][g] if drop_items is None else \
                         drop_items | members[k][g]
             if drop_items is not None:
@@ -329,7 +329,7 @@ def _top_up(instance: Instance, take: np.ndarray, budget: float, keys) -> np.nda
     key, order = keys
     position = np.empty(instance.n_lines, dtype=np.int64)
     position[order] = np.arange(instance.n_lines)
-    allowance = TOLERANCE * max(1.0, abs(budget))
+    margin = allowance(budget)
     take = take.copy()
     for fam in instance.families:
         line_group = fam.item_group[instance.line_item]
@@ -337,7 +337,7 @@ def _top_up(instance: Instance, take: np.ndarray, budget: float, keys) -> np.nda
         total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
                             minlength=fam.n_groups)
         count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
-        floor = fam.moq - TOLERANCE * np.maximum(1.0, fam.moq)
+        floor = moq_floor(fam.moq)
         for g in np.flatnonzero((count > 0) & (total < floor)):
             trial, reached = take.copy(), total[g]
             for j in sorted(np.flatnonzero(line_group == g), key=lambda j: position[j]):
@@ -347,7 +347,7 @@ def _top_up(instance: Instance, take: np.ndarray, budget: float, keys) -> np.nda
                 if trial[i] == instance.line_rank[j]:
                     trial[i] += 1
                     reached += fam.oq[j]
-            if reached >= floor[g] and _cost_of(instance, trial) <= budget + allowance:
+            if reached >= floor[g] and _cost_of(instance, trial) <= budget + margin:
                 take = trial
     return take
 

@@ -80,7 +80,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._check import TOLERANCE
+from ._kernel import allowance
 from ._dense import bucket, same_shape_groups
 from ._frontier import frontier_indices, pick_target
 from ._greedy import _drop_short_groups, _floor
@@ -197,7 +197,7 @@ def _anneal(lane: Lane, key, steps: int):
     I = lane.length.shape[0]
     K, G = lane.floor.shape
     fams = jnp.arange(K)
-    allowance = TOLERANCE * jnp.maximum(1.0, jnp.abs(lane.budget))
+    margin = allowance(lane.budget)
     items = jnp.arange(I)
 
     def item_values(take):
@@ -233,7 +233,7 @@ def _anneal(lane: Lane, key, steps: int):
 
     def feasible(state):
         take, tot, cnt, reward, cost = state
-        return (cost <= lane.budget + allowance) & ~jnp.any((cnt > 0) & (tot < lane.floor))
+        return (cost <= lane.budget + margin) & ~jnp.any((cnt > 0) & (tot < lane.floor))
 
     def full(take):
         tot, cnt = group_state(take)
@@ -320,7 +320,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
     take = start_take.copy()
     n, length = instance.n_items, instance.item_length
     start = instance.item_start
-    allowance = TOLERANCE * max(1.0, abs(budget))
+    margin = allowance(budget)
     fams = [(fam.item_group, fam.oq, _floor(fam.moq), fam.moq > 0) for fam in instance.families]
     pairs = n <= POLISH_MAX_ITEMS
     selected = instance.selection_from_take(take)
@@ -362,7 +362,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
             fam_state.append((g, tot, cnt, thr, floor, oq_add, oq_rem))
         best, best_key = None, (0.0, 0.0)
         # single adds / removes
-        gain = np.where(ok_add & (spent + add_c <= budget + allowance), add_r, -np.inf)
+        gain = np.where(ok_add & (spent + add_c <= budget + margin), add_r, -np.inf)
         i = int(np.argmax(gain))
         if gain[i] > best_key[0]:
             best, best_key = ("add", i), (gain[i], -add_c[i])
@@ -381,7 +381,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
             np.fill_diagonal(valid, False)
             pair_c = rem_c[:, None] + add_c[None, :]
             pair_r = rem_r[:, None] + add_r[None, :]
-            pair_r = np.where(valid & (spent + pair_c <= budget + allowance), pair_r, -np.inf)
+            pair_r = np.where(valid & (spent + pair_c <= budget + margin), pair_r, -np.inf)
             flat = int(np.argmax(pair_r))
             if pair_r.flat[flat] > best_key[0] + 1e-12:
                 best = ("swap", divmod(flat, n))

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._check import TOLERANCE
+from ._kernel import allowance
 from ._errors import MOQInputError
 from ._instance import Batch, Instance
 from ._options import Option, checked as checked_options, table as options_table
@@ -152,7 +152,7 @@ def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
     if mode != "min_target":
         return False
     reachable = float(np.clip(instance.target, 0, None).sum())
-    return reachable < limit - TOLERANCE * max(1.0, abs(limit))
+    return reachable < limit - allowance(limit)
 
 
 def _full_budget(instance: Instance) -> float:

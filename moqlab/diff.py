@@ -63,7 +63,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._check import TOLERANCE
+from ._kernel import allowance, moq_floor
 from ._dense import to_dense
 from ._enumerate import decode
 from ._errors import MOQSizeError
@@ -130,10 +130,10 @@ def valid_orders(instance: Instance, budget: float | None = None,
         indicator[np.arange(instance.n_lines), fam.item_group[instance.line_item]] = 1.0
         total = selected @ (indicator * fam.oq[:, None])
         count = selected @ indicator
-        floor = fam.moq - TOLERANCE * np.maximum(1.0, fam.moq)
+        floor = moq_floor(fam.moq)
         valid &= np.all((count == 0) | (total >= floor), axis=1)
     if budget is not None:
-        valid &= selected @ instance.cost <= budget + TOLERANCE * max(1.0, abs(budget))
+        valid &= selected @ instance.cost <= budget + allowance(budget)
     return selected[valid].astype(np.float64)
 
 

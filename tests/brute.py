@@ -22,7 +22,7 @@ def valid_orders(inst):
                 totals[g] = totals.get(g, 0.0) + fam.oq[j]
                 counts[g] = counts.get(g, 0) + 1
             for g, total in totals.items():
-                if total < fam.moq[g] - 1e-9 * max(1.0, fam.moq[g]):
+                if total < fam.moq[g] - 1e-9 * abs(fam.moq[g]):
                     ok = False
         if ok:
             out.append((np.array(take), sum(inst.reward[chosen]), sum(inst.cost[chosen]),
@@ -32,7 +32,7 @@ def valid_orders(inst):
 
 def best_under(orders, budget, larger_target=True):
     """q_C by the design note's tie rules."""
-    feasible = [o for o in orders if o[2] <= budget + 1e-9 * max(1.0, budget)]
+    feasible = [o for o in orders if o[2] <= budget + 1e-9 * abs(budget)]
     sign = 1 if larger_target else -1
     return max(feasible, key=lambda o: (o[1], -o[2], sign * o[3]))
 
@@ -55,7 +55,7 @@ def answer(inst, mode, limit):
         q = best_under(orders, limit)
         return q[1], q[2], q[3], "optimal"
     front = frontier(orders, larger_target=(mode == "min_target"))
-    tol = 1e-9 * max(1.0, limit)
+    tol = 1e-9 * abs(limit)
     if mode == "min_target":
         for q in front:
             if q[3] >= limit - tol:
