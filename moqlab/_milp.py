@@ -64,6 +64,7 @@ import math
 import os
 import sys
 import time
+import dataclasses
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -131,6 +132,35 @@ def tie_margin(values) -> float:
     if step is not None:
         return 0.5 * step
     return max(1e-6, TOLERANCE * float(np.abs(values).sum()))
+
+
+# ------------------------------------------------------------- normalisation
+
+
+def _power_of_two_scale(values) -> float:
+    """The power of two at or below the largest ``|value|`` (1 when all are zero)."""
+    top = float(np.max(np.abs(values), initial=0.0))
+    return 2.0 ** math.floor(math.log2(top)) if top > 0 else 1.0
+
+
+def normalised(instance: Instance) -> tuple[Instance, dict]:
+    """``instance`` with rewards, costs, targets and each family's contributions and
+    threshold divided by a power of two that brings their largest magnitude into [1, 2),
+    and those units (``{"reward", "cost", "target"}``). HiGHS's tolerances are absolute;
+    data at 1e-9 or 1e12 would fall below or far above them. A power of two is exact in
+    floating point and the verifier's tolerance is relative, so every order is valid, and
+    every comparison of totals comes out, exactly as in the user's units."""
+    units = {name: _power_of_two_scale(getattr(instance, name))
+             for name in ("reward", "cost", "target")}
+    families = []
+    for fam in instance.families:
+        unit = _power_of_two_scale(np.concatenate([fam.oq, fam.moq]))
+        families.append(dataclasses.replace(fam, oq=fam.oq / unit, moq=fam.moq / unit))
+    work = dataclasses.replace(instance, reward=instance.reward / units["reward"],
+                               cost=instance.cost / units["cost"],
+                               target=instance.target / units["target"],
+                               families=tuple(families), _cache={})
+    return work, units
 
 
 # --------------------------------------------------------------------- model
@@ -285,6 +315,7 @@ class Run:
     delta_reward: float
     delta_cost: float
     ties: bool
+    units: dict  # user units per normalised unit of reward, cost, target (see normalised)
     nodes: int = 0
     mip_seconds: float = 0.0
     solves: int = 0
@@ -313,8 +344,9 @@ class Run:
                 float(inst.target[selected].sum()))
 
     def stage(self, goal: str, objective: np.ndarray, maximise: bool, *, cost_upper=_INF,
-              reward_lower=-_INF, start: np.ndarray | None = None) -> Stage:
-        """Optimise ``objective . x`` under the given cost/reward rows (warm-started)."""
+              reward_lower=-_INF, start: np.ndarray | None = None, unit: float = 1.0) -> Stage:
+        """Optimise ``objective . x`` under the given cost/reward rows (warm-started);
+        ``unit`` converts the objective's value and bound back to the user's units."""
         highs = self.highs
         costs = np.zeros(self.model.n_cols)
         costs[:self.model.n_lines] = objective
@@ -336,9 +368,10 @@ class Run:
             proven = False  # HiGHS's optimum did not survive rounding (see _run_checked)
             self.notes.append(f"{goal}: HiGHS's solution breaks a constraint once rounded "
                               "to 0/1, even at integrality tolerance 1e-12")
-        result = Stage(goal, take, proven, infeasible, float(info.objective_function_value),
-                       float(info.mip_dual_bound), float(info.mip_gap), int(info.mip_node_count),
-                       seconds)
+        result = Stage(goal, take, proven, infeasible,
+                       float(info.objective_function_value) * unit,
+                       float(info.mip_dual_bound) * unit, float(info.mip_gap),
+                       int(info.mip_node_count), seconds)
         if not (proven or infeasible):
             self.proven = False
             self.stopped = self.stopped or result
@@ -401,7 +434,7 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
     if start is None and reward_floor == -_INF and budget >= 0:
         start = empty  # always feasible: a time limit still leaves an incumbent
     first = run.stage("max reward", inst.reward, True, cost_upper=budget,
-                      reward_lower=reward_floor, start=start)
+                      reward_lower=reward_floor, start=start, unit=run.units["reward"])
     if first.take is None:
         if first.infeasible:
             return None
@@ -414,7 +447,7 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
     floor = reward - run.delta_reward
     if not known_min_cost and np.any(inst.cost != 0):
         second = run.stage("min cost among reward ties", inst.cost, False, cost_upper=budget,
-                           reward_lower=floor, start=take)
+                           reward_lower=floor, start=take, unit=run.units["cost"])
         if second.take is None or not second.proven:
             return take if second.take is None else second.take
         take = second.take
@@ -423,7 +456,7 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
         return take
     third = run.stage("target among reward and cost ties", inst.target, prefer_larger_target,
                       cost_upper=min(budget, cost + run.delta_cost), reward_lower=floor,
-                      start=take)
+                      start=take, unit=run.units["target"])
     return take if third.take is None else third.take
 
 
@@ -453,12 +486,14 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
         raise MOQInputError(f"milp: unknown start {start!r}; choose one of "
                             f"{', '.join(map(repr, MILP_STARTS))}")
     began = time.perf_counter()
+    instance, units = normalised(instance)
+    limit = float(limit) / units["cost" if mode == "budget" else "target"]
     model = build_model(instance)
     highs = load_model(model, threads=threads)
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     deadline = math.inf if time_limit is None else began + float(time_limit)
     run = Run(instance, model, highs, deadline,
-              tie_margin(instance.reward), tie_margin(instance.cost), ties)
+              tie_margin(instance.reward), tie_margin(instance.cost), ties, units)
     build_seconds = time.perf_counter() - began
     prefer_larger = mode != "max_target"
     empty = np.zeros(instance.n_items, dtype=np.int64)
@@ -472,8 +507,9 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
             # reward is at least greedy's). Not handed to HiGHS as a start: HiGHS 1.16 was seen to report
             # a start of reward 1 as "optimal" with objective 3.
             first = _start_order(instance, float(limit)) if start == "greedy" else empty
-            info["start_reward"] = run.totals(first)[0]
-            if take is None or run.totals(take)[0] < info["start_reward"]:
+            start_reward = run.totals(first)[0]
+            info["start_reward"] = start_reward * units["reward"]
+            if take is None or run.totals(take)[0] < start_reward:
                 take = first
         status, message = _status(run, mip_rel_gap)
         return Answer(take, status, message, info)
@@ -511,6 +547,7 @@ def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
             break
         floor = reward + run.delta_reward
         cheapest = run.stage("next frontier cost", run.instance.cost, False,
+                             unit=run.units["cost"],
                              reward_lower=floor)
         if cheapest.take is None or not cheapest.proven:
             break  # no better order exists (infeasible) or the time limit stopped it
