@@ -360,7 +360,7 @@ class Run:
         if start is not None:
             highs.setSolution(self.model.n_cols, np.arange(self.model.n_cols, dtype=np.int32),
                               self.columns_of(start))
-        take, status, info, seconds = self._run_checked(cost_upper, reward_lower)
+        take, status, info, seconds = self._run_checked(cost_upper, reward_lower, objective)
         proven = status == highspy.HighsModelStatus.kOptimal
         infeasible = status in (highspy.HighsModelStatus.kInfeasible,
                                 highspy.HighsModelStatus.kUnboundedOrInfeasible)
@@ -379,14 +379,20 @@ class Run:
             self.first = result
         return result
 
-    def _run_checked(self, cost_upper: float, reward_lower: float):
+    def _run_checked(self, cost_upper: float, reward_lower: float, objective: np.ndarray):
         """Run HiGHS and round its solution to a take; a rounded order that breaks the
         cost/reward rows or an MOQ (possible when HiGHS exploits its integrality tolerance,
         e.g. ``x = 1e-9`` on a line of reward 1e4) is re-solved once at a tolerance 1000x
-        smaller, then given up (``take = None``)."""
+        smaller, then given up (``take = None``). A solution whose objective is not the value
+        HiGHS reports is stale: HiGHS 1.16, given a start by ``setSolution``, was seen to
+        report the optimum's value (and ``optimal``) while returning the start's columns;
+        the solve is then run again from scratch."""
         highs = self.highs
         result = None, None, None, 0.0
-        for tolerance in (INTEGRALITY_TOLERANCE, INTEGRALITY_TOLERANCE * 1e-3):
+        attempts = [INTEGRALITY_TOLERANCE, INTEGRALITY_TOLERANCE * 1e-3]
+        fresh = False
+        while attempts:
+            tolerance = attempts[0]
             highs.setOptionValue("mip_feasibility_tolerance", tolerance)
             remaining = self.deadline - time.perf_counter()
             highs.setOptionValue("time_limit", max(remaining, 1e-3))
@@ -410,9 +416,16 @@ class Run:
             x = np.asarray(highs.getSolution().col_value)[:self.model.n_lines]
             take = np.bincount(self.instance.line_item, weights=x > 0.5,
                                minlength=self.instance.n_items).astype(np.int64)
-            if self.rounded_ok(take, cost_upper, reward_lower):
+            value = float(objective[self.instance.selection_from_take(take)].sum())
+            consistent = abs(value - info.objective_function_value) <= tie_margin(objective)
+            if not consistent and not fresh:
+                fresh = True
+                highs.clearSolver()  # drop the start and every trace of it, same tolerance
+                continue
+            if consistent and self.rounded_ok(take, cost_upper, reward_lower):
                 result = take, status, info, seconds
                 break
+            attempts.pop(0)
         highs.setOptionValue("mip_feasibility_tolerance", INTEGRALITY_TOLERANCE)
         return result
 
