@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._kernel import allowance, moq_floor
+from ._kernel import allowance, grid_step, moq_floor, snap
 from ._dense import cumulative_table
 from ._errors import MOQSizeError
 from ._frontier import frontier_indices, pick_target, reduce_candidates
@@ -53,8 +53,10 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
             f"enumerate would visit {n_orders:,} orders (items x lines: {instance.n_items} x "
             f"up to {int(instance.item_length.max())}), above max_orders={max_orders:,}; "
             "use method='milp' or raise max_orders")
-    tables = [cumulative_table(instance, values)
-              for values in (instance.reward, instance.cost, instance.target)]
+    quantities = (instance.reward, instance.cost, instance.target)
+    tables = [cumulative_table(instance, values) for values in quantities]
+    # totals on the data's grid compare exactly (ties stay ties whatever the units)
+    steps = [grid_step(values) for values in quantities]
     families = []
     for fam in instance.families:
         indicator = np.zeros((instance.n_items, fam.n_groups))
@@ -83,7 +85,8 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
     for h in range(n_orders // low_size):
         high_take = decode(np.array([h]), radix[n_low:])[0]
         high_sums, high_groups = partial(high, high_take)
-        reward, cost, target = (lo + hi for lo, hi in zip(low_sums, high_sums))
+        reward, cost, target = (snap(lo + hi, step)
+                                for lo, hi, step in zip(low_sums, high_sums, steps))
         valid = np.ones(low_size, dtype=bool)
         for (tot_lo, open_lo), (tot_hi, open_hi), (_, _, floor) in zip(
                 low_groups, high_groups, families):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernel import allowance
-from ._check import TOLERANCE
 
 
 def frontier_indices(reward, cost, target, prefer_larger_target: bool = True) -> np.ndarray:
@@ -36,7 +35,7 @@ def frontier_indices(reward, cost, target, prefer_larger_target: bool = True) ->
     if on_frontier.size == 0:
         return on_frontier
     # q_0: the last frontier order that costs at most 0; everything before it is beaten.
-    at_zero = np.flatnonzero(cost[on_frontier] <= TOLERANCE)
+    at_zero = np.flatnonzero(cost[on_frontier] <= 0.0)  # within budget 0 (no allowance)
     start = int(at_zero[-1]) if at_zero.size else 0
     return on_frontier[start:]
 
