@@ -484,8 +484,8 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
     ``time_limit`` (seconds) bounds the whole call (all stages); ``mip_rel_gap`` > 0 turns
     the oracle into a heuristic (the status is then ``feasible`` unless the gap closed);
     ``threads`` is HiGHS's thread count; ``ties=False`` skips the cost/target tie stages.
-    ``start`` (budget mode): the order kept when a time limit stops HiGHS before it holds a
-    better one (then computed, after HiGHS, and its reward is ``info["start_reward"]``). ``"greedy"`` (default) is the ``greedy`` method's order (status
+    ``start``: the order kept when a time limit stops HiGHS before it holds a
+    better one (in target modes: before the first frontier order is known) (then computed, after HiGHS, and its reward is ``info["start_reward"]``). ``"greedy"`` (default) is the ``greedy`` method's order (status
     ``time_limit``), so a limit never returns the empty order when greedy found one;
     ``"empty"`` keeps the empty order.
 
@@ -532,17 +532,40 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
     frontier, targets = _walk(run, mode, float(limit), prefer_larger)
     info = _info(run, build_seconds)
     info["frontier"] = len(frontier)
-    if not frontier:
+    if not run.proven:
+        return _stopped_walk(run, mode, float(limit), frontier, targets, start, info)
+    if not frontier:  # HiGHS proved nothing wrong but returned no order (see run.notes)
         status, message = _status(run, mip_rel_gap)
         return Answer(empty, status, message, info)
     position, status, message = pick_target(targets, mode, float(limit))
-    if not run.proven:
-        # The walked prefix is read by the same rule; the answer is the best known one.
-        status, message = _status(run, mip_rel_gap)
-        message += f"; the frontier walk stopped after {len(frontier)} orders"
-    elif status == "optimal" and mip_rel_gap > 0:
+    if status == "optimal" and mip_rel_gap > 0:
         status = "feasible"
     return Answer(empty if position < 0 else frontier[position], status, message, info)
+
+
+def _stopped_walk(run: Run, mode: str, limit: float, frontier, targets, start: str,
+                  info: dict) -> Answer:
+    """The answer when a time limit stopped the frontier walk: the walked prefix read by the
+    mode's rule; in min-target mode, when the walk stopped before reaching the target,
+    greedy's order if it reaches it (``start="greedy"``), since the walked orders do not."""
+    stopped = run.stopped.goal if run.stopped is not None else "HiGHS"
+    message = (f"the time limit stopped the frontier walk after {len(frontier)} orders "
+               f"({stopped})")
+    empty = np.zeros(run.instance.n_items, dtype=np.int64)
+    take = empty
+    if frontier:
+        position, _, _ = pick_target(targets, mode, limit)
+        take = empty if position < 0 else frontier[position]
+        if mode == "max_target" or targets[position] >= limit - allowance(limit):
+            return Answer(take, "time_limit", message + "; the order is the last walked one "
+                          "the mode allows", info)
+    if start == "greedy":
+        greedy = np.asarray(solve_greedy(run.instance, mode, limit).take, np.int64)
+        reaches = run.totals(greedy)[2] >= limit - allowance(limit)
+        if not frontier or (mode == "min_target" and reaches):
+            return Answer(greedy, "time_limit", message + "; the order is greedy's", info)
+    return Answer(take, "time_limit", message + ("; the order is the last walked one" if
+                                                  frontier else "; the empty order"), info)
 
 
 def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):

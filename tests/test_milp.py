@@ -223,3 +223,14 @@ def test_a_thread_count_highs_refuses_is_an_error_not_a_time_limit():
         assert "threads=" in str(exc)
     else:  # a HiGHS that accepts the change must then solve it
         assert res.status == "optimal"
+
+
+def test_a_stopped_frontier_walk_keeps_greedys_order_when_it_reaches_the_target():
+    inst = moqlab.read_lines(moqlab.dataset_path("examples/order.csv"))
+    greedy = moqlab.solve(inst, min_target=40, method="greedy")
+    res = moqlab.solve(inst, min_target=40, method="milp", time_limit=1e-3)
+    assert res.status == "time_limit" and res.feasible
+    assert res.target >= 40 and res.reward == greedy.reward
+    assert "frontier walk" in res.message
+    bare = moqlab.solve(inst, min_target=40, method="milp", time_limit=1e-3, start="empty")
+    assert bare.status == "time_limit" and bare.target < 40
