@@ -1,6 +1,6 @@
 """Shared, deterministic benchmark data for the asv suite.
 
-The cases come from :func:`moqlab._bench.bench_cases`: the instance suite
+The cases come from :func:`moqlab.lab._bench.bench_cases`: the instance suite
 (``moqlab.load_suite``) when it is installed, else Pisinger's knapsack instances shipped in
 ``datasets/pisinger/``. Nothing is random here, so every commit is measured on the same
 instances.
@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 import moqlab
-from moqlab._bench import (BATCH_METHODS, BenchCase, bench_cases, eligible,
+from moqlab.lab._bench import (BATCH_METHODS, BenchCase, bench_cases, eligible,
                            first_per_family, method_options, relative_gap, suite_sizes)
 
 

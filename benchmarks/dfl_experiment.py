@@ -5,7 +5,7 @@
 Writes ``DIR/dfl_experiment.csv`` (one row per degree, seed and method) and
 ``DIR/dfl_experiment.md`` (mean +- std of regret per degree and method, the share of seeds
 on which the decision-focused model wins, and the relative difference). See
-:mod:`moqlab._dfl` for the data, the models and the training.
+:mod:`moqlab.lab._dfl` for the data, the models and the training.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import platform
 import time
 from pathlib import Path
 
-from moqlab._dfl import run_experiment, summarise
+from moqlab.lab._dfl import run_experiment, summarise
 
 
 def main(argv=None) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import moqlab
-from moqlab._milp import HIGHS_VERSION
+from moqlab.exact._milp import HIGHS_VERSION
 
 FAMILY_ORDER = ("sku", "category", "supplier")
 COLUMNS = ["generator", "items", "max_lines", "lines", "families", "groups", "status",

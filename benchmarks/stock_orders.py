@@ -16,7 +16,7 @@ default MOQ families, budget mode at fraction 0.5):
 * ``stock-i{n}-{merchant|fiscal}-t1.0``: price_breaks "merchant" (even size index ``s``) or
   "fiscal" (odd), tightness 1.0, seed ``1000 + 10 s + 1``.
 
-For each order the script solves the textbook MILP (``moqlab._milp.build_model``: maximise
+For each order the script solves the textbook MILP (``moqlab.exact._milp.build_model``: maximise
 the lines' reward under the budget row, prefix and MOQ rows; HiGHS single-threaded, every
 run on a fresh HiGHS object):
 
@@ -75,7 +75,7 @@ def orders(max_items: int | None = None):
 def _highs_for(model, limit: float, reward: np.ndarray, threads: int | None = 1):
     """A fresh single-threaded HiGHS object: maximise reward . x, cost row <= limit."""
     import highspy
-    from moqlab._milp import COST_ROW, load_model
+    from moqlab.exact._milp import COST_ROW, load_model
     highs = load_model(model, threads=threads)
     costs = np.zeros(model.n_cols)
     costs[:model.n_lines] = reward
@@ -130,7 +130,7 @@ def solve_milp(instance, model, limit, reward, rel_gap: float, time_limit: float
 
 
 def measure(name: str, gen) -> dict:
-    from moqlab._milp import build_model
+    from moqlab.exact._milp import build_model
     inst, limit = gen.instance, float(gen.limit)
     assert gen.mode == "budget", gen.mode
     model = build_model(inst)
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV to write")
     args = parser.parse_args(argv)
     import moqlab
-    from moqlab._milp import HIGHS_VERSION
+    from moqlab.exact._milp import HIGHS_VERSION
     args.out.parent.mkdir(parents=True, exist_ok=True)
     from importlib.metadata import version
     print(f"moqlab stock orders, HiGHS {HIGHS_VERSION} (threads=1), highspy "

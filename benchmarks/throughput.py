@@ -82,7 +82,7 @@ def _solve_highspy(cases, time_limit):
     results carry ``reward`` and ``feasible`` like moqlab results."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from benchmarks.stock_orders import solve_milp
-    from moqlab._milp import build_model
+    from moqlab.exact._milp import build_model
 
     start = time.perf_counter()
     results = []

@@ -9,16 +9,16 @@ Read ``shared/design/moq-problem.md`` for the problem; start with :func:`solve`:
     3.0
 """
 
-from ._check import Check, GroupViolation, check
-from ._dense import DenseInstance, bucket, stack_dense, to_dense
-from ._errors import MOQInputError, MOQSizeError
-from ._instance import Batch, Family, Instance, read_batch, read_lines
-from ._pisinger import KnapsackCase, dataset_path, read_pisinger
-from ._result import Result
+from .core._check import Check, GroupViolation, check
+from .core._dense import DenseInstance, bucket, stack_dense, to_dense
+from .core._errors import MOQInputError, MOQSizeError
+from .core._instance import Batch, Family, Instance, read_batch, read_lines
+from .lab._pisinger import KnapsackCase, dataset_path, read_pisinger
+from .core._result import Result
 from ._solve import methods, moqsolv, show_options, solve, solve_batch
 from . import generate
-from ._generate import stock_reward
-from ._suite import SuiteCase, load_suite
+from .lab._generate import stock_reward
+from .lab._suite import SuiteCase, load_suite
 
 __version__ = "0.1.0"
 

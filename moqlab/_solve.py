@@ -26,21 +26,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._kernel import allowance
-from ._errors import MOQInputError
-from ._instance import Batch, Instance
-from ._options import Option, checked as checked_options, table as options_table
-from ._result import MODES, Answer, Result, build_result
+from .core._kernel import allowance
+from .core._errors import MOQInputError
+from .core._instance import Batch, Instance
+from .core._options import Option, checked as checked_options, table as options_table
+from .core._result import MODES, Answer, Result, build_result
 
 # name -> (module, single-instance function, batch function or None)
 _METHODS: dict[str, tuple[str, str, str | None]] = {
-    "enumerate": ("moqlab._enumerate", "solve_enumerate", None),
-    "greedy": ("moqlab._greedy", "solve_greedy", None),
-    "roundup": ("moqlab._greedy", "solve_roundup", None),
-    "milp": ("moqlab._milp", "solve_milp", None),
-    "jax-greedy": ("moqlab._jax_greedy", "solve_jax_greedy", "solve_jax_greedy_batch"),
-    "search": ("moqlab._search", "solve_search", "solve_search_batch"),
-    "relax": ("moqlab._relax", "solve_relax", "solve_relax_batch"),
+    "enumerate": ("moqlab.exact._enumerate", "solve_enumerate", None),
+    "greedy": ("moqlab.heuristics._greedy", "solve_greedy", None),
+    "roundup": ("moqlab.heuristics._greedy", "solve_roundup", None),
+    "milp": ("moqlab.exact._milp", "solve_milp", None),
+    "jax-greedy": ("moqlab.heuristics._jax_greedy", "solve_jax_greedy", "solve_jax_greedy_batch"),
+    "search": ("moqlab.heuristics._search", "solve_search", "solve_search_batch"),
+    "relax": ("moqlab.relaxations._relax", "solve_relax", "solve_relax_batch"),
 }
 
 AUTO_ENUMERATE_ORDERS = 1 << 16

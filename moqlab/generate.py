@@ -1,5 +1,5 @@
 """Public namespace of the instance generators: ``moqlab.generate.knapsack(...)``,
-``moqlab.generate.stock(...)`` (see :mod:`moqlab._generate` for the families).
+``moqlab.generate.stock(...)`` (see :mod:`moqlab.lab._generate` for the families).
 
 Example::
 
@@ -9,7 +9,7 @@ Example::
     10
 """
 
-from ._generate import (DEMAND_KINDS, KNAPSACK_KINDS, PRICE_BREAKS, STOCK_MOQ_FAMILIES,
+from .lab._generate import (DEMAND_KINDS, KNAPSACK_KINDS, PRICE_BREAKS, STOCK_MOQ_FAMILIES,
                         Generated, generate, knapsack, stock, stock_reward, unconstrained_take)
 
 __all__ = ["DEMAND_KINDS", "KNAPSACK_KINDS", "PRICE_BREAKS", "STOCK_MOQ_FAMILIES", "Generated",

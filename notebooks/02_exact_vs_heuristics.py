@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import moqlab
-from moqlab._bench import bench_cases, fill_reference, run_method, suite_sizes
+from moqlab.lab._bench import bench_cases, fill_reference, run_method, suite_sizes
 
 SMALL = os.environ.get("MOQLAB_SMALL") == "1"
 ROOT = Path(moqlab.__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ print("methods here:", moqlab.methods())
 
 # %%
 if not (RESULTS / "table.csv").exists():
-    from moqlab._bench import run_bench
+    from moqlab.lab._bench import run_bench
     RESULTS = Path(tempfile.mkdtemp()) / "results"
     run_bench(RESULTS, quick=True, method_names=["greedy", "roundup", "milp"], progress=False)
 table = pd.read_csv(RESULTS / "table.csv")

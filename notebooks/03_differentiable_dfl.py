@@ -110,14 +110,14 @@ print("d(selected reward)/d(cost):", np.round(dcost, 3))
 # %% [markdown]
 # ## Decision-focused learning
 #
-# `moqlab._dfl` (also `benchmarks/dfl_experiment.py`) runs a PyEPO-style experiment: item
+# `moqlab.lab._dfl` (also `benchmarks/dfl_experiment.py`) runs a PyEPO-style experiment: item
 # features drive true line rewards through a degree-4 polynomial; a linear model predicts
 # rewards and is trained either by mean squared error (**two-stage**) or by the
 # Fenchel-Young loss through the exact solver (**fy**, decision-focused). The measure is
 # the normalised regret of the orders the predictions lead to, on held-out instances.
 
 # %%
-from moqlab._dfl import run_experiment
+from moqlab.lab._dfl import run_experiment
 
 if SMALL:
     table = run_experiment(seeds=range(1), degrees=(4,), n_train=30, n_test=60, steps=40)

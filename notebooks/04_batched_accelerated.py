@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import moqlab
-from moqlab._bench import BATCH_METHODS, bench_cases, suite_sizes, throughput, throughput_cases
+from moqlab.lab._bench import BATCH_METHODS, bench_cases, suite_sizes, throughput, throughput_cases
 
 SMALL = os.environ.get("MOQLAB_SMALL") == "1"
 ROOT = Path(moqlab.__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ else:
 # ## Several devices
 #
 # Nothing to do on one host: the batched methods (`jax-greedy`, `search`) shard the batch
-# axis over every device `jax.local_devices()` reports (`moqlab._sharding`: the batch is
+# axis over every device `jax.local_devices()` reports (`moqlab.core._sharding`: the batch is
 # padded to a multiple of the device count and placed with a `NamedSharding`; lanes never
 # interact, so the answers do not depend on the number of devices). Several hosts: start
 # one process per host, call `jax.distributed.initialize(...)` before importing moqlab,

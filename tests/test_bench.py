@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import moqlab
-from moqlab import _bench
-from moqlab._bench import (BenchCase, _from_pisinger, eligible, fill_reference,
+from moqlab.lab import _bench
+from moqlab.lab._bench import (BenchCase, _from_pisinger, eligible, fill_reference,
                            markdown_table, relative_gap, run_method, summarise)
 from moqlab.cli import main
 

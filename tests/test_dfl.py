@@ -4,7 +4,7 @@ import numpy as np
 
 import moqlab
 from moqlab import diff
-from moqlab._dfl import evaluate, fit, make_dataset, run_experiment, summarise
+from moqlab.lab._dfl import evaluate, fit, make_dataset, run_experiment, summarise
 
 
 def test_dataset_optimal_decisions_are_valid_and_optimal():

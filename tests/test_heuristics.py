@@ -48,7 +48,7 @@ def test_greedy_opens_a_group_as_one_bundle():
 def test_greedy_pools_a_bad_step_with_the_good_one_behind_it():
     # Item a's first step is poor, its second excellent: pooled, a is worth 11/3 per cost.
     inst = moqlab.Instance.from_arrays(["a", "a", "b"], [1.0, 10.0, 3.0], [2.0, 1.0, 1.0])
-    keys = moqlab._greedy.line_keys(inst)
+    keys = moqlab.heuristics._greedy.line_keys(inst)
     assert keys[0] == pytest.approx(11 / 3) and keys[1] == pytest.approx(11 / 3)
     res = moqlab.solve(inst, budget=3, method="greedy")
     assert res.quantities == {"a": 2, "b": 0}

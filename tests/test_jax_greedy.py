@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import moqlab
-from moqlab import _greedy, _jax_greedy
+from moqlab.heuristics import _greedy, _jax_greedy
 from strategies import tiny_problems
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import moqlab
 from brute import answer
-from moqlab._milp import build_model, resolution, tie_margin
+from moqlab.exact._milp import build_model, resolution, tie_margin
 from strategies import tiny_frames, tiny_problems
 
 PISINGER_FILES = ["knapPI_1_50_1000.csv", "knapPI_9_50_1000.csv", "knapPI_1_50_100000.csv",

@@ -5,8 +5,8 @@ import numpy as np
 from hypothesis import given, settings
 
 import moqlab
-from moqlab._pattern import search_patterns, search_patterns_batch, tables
-from moqlab._pricing import price_rows, stack_rows
+from moqlab.heuristics._pattern import search_patterns, search_patterns_batch, tables
+from moqlab.heuristics._pricing import price_rows, stack_rows
 from strategies import tiny_problems
 
 QUICK = {"iterations": 40, "repairs": 4}

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import moqlab
-from moqlab._relax import lp_bound, repair, solve_relax_batch
+from moqlab.relaxations._relax import lp_bound, repair, solve_relax_batch
 from strategies import tiny_frames, tiny_problems
 
 # Small settings; every batch below has 3 or 4 instances of one bucket so that the file

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import moqlab
 from brute import answer
 from moqlab import _solve
-from moqlab._result import Answer
+from moqlab.core._result import Answer
 from moqlab.cli import main
 from strategies import tiny_frames, tiny_problems
 
@@ -145,7 +145,7 @@ def test_a_broken_method_cannot_be_reported_feasible(monkeypatch):
 @pytest.mark.parametrize("take", [[1.5, 0], [np.nan, 0], [1, 0, 0], "xy"])
 def test_malformed_answers_are_infeasible_with_a_reason(take):
     inst = moqlab.Instance.from_arrays(["a", "a", "b"], [2.0, 1.0, 1.0], [1.0, 1.0, 1.0])
-    res = moqlab._result.build_result(inst, Answer(take, "optimal"), method="m",
+    res = moqlab.core._result.build_result(inst, Answer(take, "optimal"), method="m",
                                       mode="budget", limit=10.0, seconds=0.0)
     assert not res.feasible and res.status == "infeasible" and res.message
 
@@ -153,11 +153,11 @@ def test_malformed_answers_are_infeasible_with_a_reason(take):
 def test_answers_do_not_share_their_info():
     first, second = Answer(np.zeros(1)), Answer(np.zeros(1))
     inst = moqlab.Instance.from_arrays(["a"], [1.0], [1.0])
-    one = moqlab._result.build_result(inst, first, method="m", mode="budget", limit=1.0,
+    one = moqlab.core._result.build_result(inst, first, method="m", mode="budget", limit=1.0,
                                       seconds=0.0)
     one.info["x"] = 1
     assert first.info is None and second.info is None
-    two = moqlab._result.build_result(inst, second, method="m", mode="budget", limit=1.0,
+    two = moqlab.core._result.build_result(inst, second, method="m", mode="budget", limit=1.0,
                                       seconds=0.0)
     assert "x" not in two.info
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import moqlab
-from moqlab._suite import MANIFEST_COLUMNS, SIZES, fingerprint, read_manifest
-from moqlab._suite_build import check_suite, suite_spec
+from moqlab.lab._suite import MANIFEST_COLUMNS, SIZES, fingerprint, read_manifest
+from moqlab.lab._suite_build import check_suite, suite_spec
 from moqlab.cli import main
 
 MANIFEST = read_manifest()

@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import MOQInputError
-from ._instance import Instance
+from ..core._errors import MOQInputError
+from ..core._instance import Instance
 
-DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
 
 class KnapsackCase(NamedTuple):

@@ -6,7 +6,7 @@ An order is a vector ``t`` with ``0 <= t_i <= L_i`` (lines taken per item), so t
 ``R_i(t) = sum_{l < t} reward_{i,l}``, and group totals obtained as
 ``(oq-cumulative per item) @ (item-to-group indicator)``. The totals of the first items
 (as many as fit in one chunk) are computed once and each chunk adds one assignment of the
-remaining items to all of them. Each chunk is reduced to its frontier candidates (see :mod:`moqlab._frontier`), so memory stays bounded by the chunk size.
+remaining items to all of them. Each chunk is reduced to its frontier candidates (see :mod:`moqlab.core._frontier`), so memory stays bounded by the chunk size.
 
 Example::
 
@@ -22,13 +22,13 @@ import math
 
 import numpy as np
 
-from ._kernel import allowance, grid_step, moq_floor, snap
-from ._dense import cumulative_table
-from ._errors import MOQSizeError
-from ._frontier import frontier_indices, pick_target, reduce_candidates
-from ._instance import Instance
-from ._options import Option
-from ._result import Answer
+from ..core._kernel import allowance, grid_step, moq_floor, snap
+from ..core._dense import cumulative_table
+from ..core._errors import MOQSizeError
+from ..core._frontier import frontier_indices, pick_target, reduce_candidates
+from ..core._instance import Instance
+from ..core._options import Option
+from ..core._result import Answer
 
 OPTIONS = (
     Option("max_orders", int, 1 << 24, "refuse (MOQSizeError) instances with more orders "

@@ -9,7 +9,7 @@ functions work on Python floats, numpy arrays and JAX arrays alike.
 
 Example::
 
-    >>> from moqlab._kernel import allowance, moq_floor
+    >>> from moqlab.core._kernel import allowance, moq_floor
     >>> allowance(-2e6), float(moq_floor(3.0))
     (0.002, 2.999999997)
 """

@@ -29,7 +29,7 @@ with Adam, full batch, from zero weights. The solver is exact
 
 Example (a fast run)::
 
-    >>> from moqlab._dfl import run_experiment
+    >>> from moqlab.lab._dfl import run_experiment
     >>> table = run_experiment(small=True)          # doctest: +SKIP
     >>> sorted(table["method"].unique())            # doctest: +SKIP
     ['fy', 'two-stage']
@@ -46,9 +46,9 @@ import numpy as np
 import optax
 import pandas as pd
 
-from ._instance import Instance
-from ._precision import float64
-from .diff import enumeration_solver, fenchel_young_loss, normalized_regret
+from ..core._instance import Instance
+from ..core._precision import float64
+from ..relaxations._diff import enumeration_solver, fenchel_young_loss, normalized_regret
 
 
 class Dataset(NamedTuple):

@@ -19,7 +19,7 @@ so compile time is reported separately (``compile_seconds``) and never mixed wit
 
 Example (the quick run takes about a minute on two cores)::
 
-    >>> from moqlab._bench import run_bench
+    >>> from moqlab.lab._bench import run_bench
     >>> paths = run_bench("paper/results", quick=True)      # doctest: +SKIP
     >>> sorted(p.name for p in paths)                       # doctest: +SKIP
     ['gap_vs_time.png', 'highs_time.png', 'machine.json', 'runs.csv', 'table.csv', ...]
@@ -39,10 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._errors import MOQInputError, MOQSizeError
-from ._instance import Instance
+from ..core._errors import MOQInputError, MOQSizeError
+from ..core._instance import Instance
 from ._pisinger import DATASETS, read_pisinger
-from ._solve import _METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
+from .._solve import _METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
 from ._suite import SuiteCase
 
 BATCH_METHODS = tuple(name for name, (_, _, batched) in _METHODS.items() if batched)
@@ -292,7 +292,7 @@ def throughput(method: str, cases: Sequence[BenchCase], batch_sizes: Sequence[in
 
 
 def dfl_table() -> pd.DataFrame | None:
-    """Decision-focused learning against two-stage training (``moqlab._dfl``'s small
+    """Decision-focused learning against two-stage training (``moqlab.lab._dfl``'s small
     experiment): held-out normalised regret per method, mean and spread over seeds;
     ``None`` when the module is not installed."""
     try:
@@ -344,7 +344,7 @@ def _figure():
     try:
         import matplotlib
     except ImportError:
-        from ._errors import MOQInputError
+        from ..core._errors import MOQInputError
         raise MOQInputError("moqlab bench draws its figures with matplotlib: "
                             "pip install -e '.[bench]'") from None
     matplotlib.use("Agg")

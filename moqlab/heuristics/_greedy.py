@@ -47,10 +47,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernel import allowance, moq_floor
-from ._dense import dense_lines
-from ._instance import Instance
-from ._result import Answer
+from ..core._kernel import allowance, moq_floor
+from ..core._dense import dense_lines
+from ..core._instance import Instance
+from ..core._result import Answer
 
 OPTIONS = ()  # greedy and roundup take no options
 

@@ -46,7 +46,7 @@ over); (b) maximise reward subject to ``cost <= c' + delta_C``, ``reward >= R + 
 min-target stops at the first order with target ``>= T`` (or at the last frontier order,
 ``target_unreachable``); max-target at the first one with target ``> T`` and returns the one
 before (the empty order if ``q_0`` already exceeds ``T``). Both read the walked prefix with
-:func:`moqlab._frontier.pick_target`, the rule shared by every exact method. Cost: up to
+:func:`moqlab.core._frontier.pick_target`, the rule shared by every exact method. Cost: up to
 three MILPs per frontier order visited; the walk stops as soon as the answer is known.
 
 Example::
@@ -72,14 +72,14 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernel import allowance
-from ._check import TOLERANCE, check
-from ._errors import MOQInputError
-from ._frontier import pick_target
-from ._greedy import solve_greedy
-from ._instance import Instance
-from ._options import Option
-from ._result import Answer
+from ..core._kernel import allowance
+from ..core._check import TOLERANCE, check
+from ..core._errors import MOQInputError
+from ..core._frontier import pick_target
+from ..heuristics._greedy import solve_greedy
+from ..core._instance import Instance
+from ..core._options import Option
+from ..core._result import Answer
 
 MILP_STARTS = ("greedy", "empty")
 OPTIONS = (

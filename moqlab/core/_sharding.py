@@ -25,7 +25,7 @@ On a CPU-only machine the device count can be simulated for testing::
 
 Example::
 
-    >>> from moqlab._sharding import shard_batch, device_count
+    >>> from moqlab.core._sharding import shard_batch, device_count
     >>> import numpy as np
     >>> arrays, n = shard_batch({"x": np.zeros((3, 2))})
     >>> arrays["x"].shape[0] % device_count() == 0, n

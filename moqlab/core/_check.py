@@ -8,7 +8,7 @@ A selection ``x`` (boolean per line) is feasible when
 * **budget** (when given): ``sum_j cost_j x_j <= C (1 + tol)`` (``C >= 0``).
 
 ``tol = 1e-9`` is relative, so the verdict does not depend on the units of the data
-(:mod:`moqlab._kernel`).
+(:mod:`moqlab.core._kernel`).
 
 Totals are float64 sums over the selected lines. Example::
 

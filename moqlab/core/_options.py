@@ -6,7 +6,7 @@ option given against it (unknown names and values of the wrong type or range are
 
 Example::
 
-    >>> from moqlab._options import Option, checked
+    >>> from moqlab.core._options import Option, checked
     >>> spec = (Option("time_limit", float, 300.0, "seconds for the whole call", minimum=0,
     ...                strict=True, nullable=True),)
     >>> checked("milp", spec, {"time_limit": 5})

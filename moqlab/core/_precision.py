@@ -9,7 +9,7 @@ user's own JAX code.
 Example::
 
     >>> import jax
-    >>> from moqlab._precision import float64
+    >>> from moqlab.core._precision import float64
     >>> @float64
     ... def zeros():
     ...     return jax.numpy.zeros(2).dtype

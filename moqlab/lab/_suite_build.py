@@ -12,7 +12,7 @@ the optimum (and the enumeration optimum for tiny cases).
 
 Example::
 
-    >>> from moqlab._suite_build import suite_spec
+    >>> from moqlab.lab._suite_build import suite_spec
     >>> sorted({case["size"] for case in suite_spec()})
     ['large', 'medium', 'small', 'tiny']
 """
@@ -125,7 +125,7 @@ def _row_of(spec: dict) -> tuple[dict, object]:
 
 
 def _oracle(instance, mode, limit, time_limit):
-    from ._solve import solve
+    from .._solve import solve
     options = {"ties": False} if mode == "budget" else {}
     start = time.perf_counter()
     res = solve(instance, method="milp", time_limit=time_limit, **{mode: limit}, **options)
@@ -144,7 +144,7 @@ def _oracle(instance, mode, limit, time_limit):
 
 
 def _enumerated(instance, mode, limit) -> float:
-    from ._solve import solve
+    from .._solve import solve
     return solve(instance, method="enumerate", **{mode: limit}).reward
 
 

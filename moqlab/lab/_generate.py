@@ -47,8 +47,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import MOQInputError
-from ._instance import Instance
+from ..core._errors import MOQInputError
+from ..core._instance import Instance
 
 KNAPSACK_KINDS = ("uncorrelated", "weak", "strong", "inverse", "subset")
 DEMAND_KINDS = ("poisson", "negbin", "mixed")
@@ -75,7 +75,7 @@ class Generated(NamedTuple):
 
     def solve(self, method: str = "auto", **options):
         """Solve this instance at its drawn limit: ``moqlab.solve(instance, mode=limit)``."""
-        from ._solve import solve
+        from .._solve import solve
         return solve(self.instance, method=method, **{self.mode: self.limit}, **options)
 
 
@@ -475,4 +475,4 @@ def load_suite(size=None, **kwargs):
     return _load_suite(size, **kwargs)
 
 
-SIZES = ("tiny", "small", "medium", "large")  # the suite's size classes (see moqlab._suite)
+SIZES = ("tiny", "small", "medium", "large")  # the suite's size classes (see moqlab.lab._suite)

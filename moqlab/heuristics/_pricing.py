@@ -1,6 +1,6 @@
 """Lagrangian pricing of group patterns in JAX: one pattern is a pure function over padded
 arrays; many patterns (of one or several instances) are priced at once with
-``jax.jit(jax.vmap(...))``. The method is stated in :mod:`moqlab._pattern`.
+``jax.jit(jax.vmap(...))``. The method is stated in :mod:`moqlab.heuristics._pattern`.
 
 Layout of one row (``I`` items, ``W = L + 1`` ladder positions, ``K`` multi-item families,
 ``S`` switch slots, all padded to powers of two): cumulative ``reward``, ``cost`` ``[I, W]``
@@ -13,13 +13,13 @@ Each while loop of the repair moves one item per iteration and picks it with an 
 over items, so a loop runs at most as many iterations as the instance has lines.
 
 Runs in float64 (totals are compared with exact solvers), switched on by its callers for
-their own calls only (:mod:`moqlab._precision`).
+their own calls only (:mod:`moqlab.core._precision`).
 
 Example::
 
     >>> import numpy as np, moqlab
-    >>> from moqlab._pattern import tables
-    >>> from moqlab._pricing import price_rows, stack_rows
+    >>> from moqlab.heuristics._pattern import tables
+    >>> from moqlab.heuristics._pricing import price_rows, stack_rows
     >>> inst = moqlab.Instance.from_arrays(
     ...     ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
     ...     families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
@@ -39,8 +39,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._kernel import allowance
-from ._dense import bucket
+from ..core._kernel import allowance
+from ..core._dense import bucket
 
 ITERATIONS = 200  # subgradient steps per pricing
 REPAIRS = 10      # repairs per pricing (one every ITERATIONS / REPAIRS steps)
@@ -127,7 +127,7 @@ def _move(row: Row, take, steps, i, go, up: bool):
 
 
 def repair(row: Row, take, price):
-    """Cover, shed, fill (:mod:`moqlab._pattern`); returns ``(take, overspend)`` with
+    """Cover, shed, fill (:mod:`moqlab.heuristics._pattern`); returns ``(take, overspend)`` with
     overspend ``inf`` when an open switch cannot be covered."""
     allowed = _allowed(row)
     take = jnp.where(allowed, take, 0)
@@ -283,7 +283,7 @@ def row_sizes(tb) -> tuple[int, int, int, int]:
 
 
 def stack_rows(tbs: Sequence, owners, patterns, budgets, warm=None) -> Row:
-    """Rows for ``patterns[r]`` of instance ``tbs[owners[r]]`` (``moqlab._pattern.Tables``)
+    """Rows for ``patterns[r]`` of instance ``tbs[owners[r]]`` (``moqlab.heuristics._pattern.Tables``)
     at ``budgets[r]``, padded to common power-of-two sizes, and the rows to a power of two
     between ``MIN_ROWS`` and ``ROWS`` (padding rows repeat the last one). ``warm[r]``: ``None`` (a cold start: ``lam`` = the
     median first-line reward-to-cost ratio, ``mu = 0``) or the ``(lam, mu)`` of a priced

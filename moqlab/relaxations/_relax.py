@@ -1,7 +1,7 @@
 """``relax``: a continuous relaxation of the MOQ problem solved with JAX + optax, then
 rounded and repaired into a verified order.
 
-**Parameterisation** (dense padded layout of :mod:`moqlab._dense`, items ``i``, ladder
+**Parameterisation** (dense padded layout of :mod:`moqlab.core._dense`, items ``i``, ladder
 positions ``l``, families ``k``, groups ``g``). Free logits ``theta[i, l]`` and ``phi[k, g]``;
 at temperature ``tau``
 
@@ -30,7 +30,7 @@ whose groups have ``a >= 1/2``. Two repairs are tried and the better kept: *drop
 first* (round every short group up whatever the cost); both then remove the worst moves
 until the budget holds (the last line of an item, by reward-to-cost ratio, or a whole group
 when removing the line would break its threshold) and fill greedily with the MOQ-aware scan
-of :mod:`moqlab._greedy` started from the repaired order. In budget mode the relaxation
+of :mod:`moqlab.heuristics._greedy` started from the repaired order. In budget mode the relaxation
 also runs at ``BACKOFF`` shares of the budget (0.85, 0.7: the dual ascent can end slightly
 over budget, and a rounding of a cheaper relaxation keeps its groups open), every rounding
 being repaired at the true budget; the repair of the empty rounding (the greedy order from
@@ -41,8 +41,8 @@ from a relaxation. The best candidate is returned; :func:`moqlab.check` verifies
 **Target modes.** The budget relaxation is solved on a grid of budgets
 ``0 .. sum max(c, 0)`` and again on a finer grid inside the bracket where the target is
 crossed; every repaired order is a candidate, and the answer is read from the candidates by
-the frontier rules of :mod:`moqlab._frontier` (the frontier of the candidates, then
-:func:`moqlab._frontier.pick_target`). The result is a heuristic reading of the mode: the
+the frontier rules of :mod:`moqlab.core._frontier` (the frontier of the candidates, then
+:func:`moqlab.core._frontier.pick_target`). The result is a heuristic reading of the mode: the
 status is ``feasible`` (or ``target_unreachable``), never ``optimal``.
 
 **Reported** in ``Answer.info``: ``relax_value`` (``R(x)`` of the chosen restart's final
@@ -60,7 +60,7 @@ Example::
     (9.0, True)
 
 The solve runs in float64 (the verifier's tolerance is relative 1e-9 and float32 totals
-would not meet it), switched on for the call only (:mod:`moqlab._precision`).
+would not meet it), switched on for the call only (:mod:`moqlab.core._precision`).
 """
 
 from __future__ import annotations
@@ -74,14 +74,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._kernel import allowance, moq_floor
-from ._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
-from ._frontier import frontier_indices, pick_target
-from ._greedy import _drop_short_groups, _greedy_moves, greedy_keys
-from ._instance import Instance
-from ._precision import float64
-from ._result import Answer
-from ._options import Option
+from ..core._kernel import allowance, moq_floor
+from ..core._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
+from ..core._frontier import frontier_indices, pick_target
+from ..heuristics._greedy import _drop_short_groups, _greedy_moves, greedy_keys
+from ..core._instance import Instance
+from ..core._precision import float64
+from ..core._result import Answer
+from ..core._options import Option
 
 OPTIONS = (
     Option("seed", int, 0, "random seed of the restarts", minimum=0),
@@ -381,13 +381,13 @@ def repair(instance: Instance, take, budget: float, keys=None) -> np.ndarray:
 
 def lp_bound(instance: Instance, budget: float) -> float:
     """Optimal value of the LP relaxation (integrality dropped) of the MILP of
-    :mod:`moqlab._milp` (its :func:`~moqlab._milp.build_model`: prefix rows, activation
+    :mod:`moqlab.exact._milp` (its :func:`~moqlab.exact._milp.build_model`: prefix rows, activation
     ``x_first(i) <= y_g``, thresholds ``sum oq x >= moq y``, cost row) at ``budget``:
     an upper bound on the reward of every valid order of cost ``<= budget``. ``nan`` when
     HiGHS does not report an optimal LP."""
     import highspy
 
-    from ._milp import build_model, quiet_highs
+    from ..exact._milp import build_model, quiet_highs
 
     model = build_model(instance)
     row_upper = model.row_upper.copy()

@@ -23,11 +23,11 @@ acceptance at a geometrically cooling temperature; each restart keeps the best *
 order it visits (budget respected, every open group at its threshold). Restarts are
 ``vmap``-ed (restart 0 starts at the greedy order, the others too but with their own random
 stream); lanes (instance x budget) are ``vmap``-ed and sharded over devices
-(:mod:`moqlab._sharding`). The best candidate of each instance is re-verified on the host by
+(:mod:`moqlab.core._sharding`). The best candidate of each instance is re-verified on the host by
 exact float64 sums; the greedy order is always a candidate, so ``search`` is never worse than
 ``jax-greedy`` in budget mode.
 
-**Group patterns** (:mod:`moqlab._pattern`). Annealing moves one line or one
+**Group patterns** (:mod:`moqlab.heuristics._pattern`). Annealing moves one line or one
 group at a time, which cannot reach the orders of MOQ-heavy instances where opening a
 supplier means opening several categories at once inside a tight budget. Each lane therefore
 also searches over *patterns* (which multi-item groups are open), pricing each pattern by a
@@ -35,7 +35,7 @@ Lagrangian heuristic (subgradient on the budget and threshold multipliers, with 
 shed / fill repair), starting from all groups open, from the greedy order's pattern and from
 each group of the coarsest family alone, then from random patterns; its best order joins the
 candidates. The pricing is JAX, vmapped over all the patterns of all the lanes a round of
-the search asks for (:mod:`moqlab._pricing`). ``patterns`` caps the patterns priced per lane
+the search asks for (:mod:`moqlab.heuristics._pricing`). ``patterns`` caps the patterns priced per lane
 and phase (0 turns the phase off); lanes above ``PATTERN_MAX_LINES`` lines skip it, and lanes
 above ``ANNEAL_MAX_LINES`` skip the annealing (both cost time linear in the instance per
 step). Finally
@@ -48,7 +48,7 @@ order ``q_C`` at the smallest budget reaching the target (min-target) or the las
 staying within it (max-target). ``search`` approximates the frontier: it takes the costs of
 the greedy move sequence around the greedy cut as budgets, improves the order at each of
 these budgets (budget mode, all lanes in the same batch), and applies the frontier rules
-(:mod:`moqlab._frontier`: ``frontier_indices`` + ``pick_target``) to all candidates found
+(:mod:`moqlab.core._frontier`: ``frontier_indices`` + ``pick_target``) to all candidates found
 (improved orders and greedy prefixes). Status ``target_unreachable`` when no candidate
 reaches a min-target.
 
@@ -80,16 +80,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._kernel import allowance
-from ._dense import bucket, same_shape_groups
-from ._frontier import frontier_indices, pick_target
+from ..core._kernel import allowance
+from ..core._dense import bucket, same_shape_groups
+from ..core._frontier import frontier_indices, pick_target
 from ._greedy import _drop_short_groups, _floor
-from ._instance import Instance
-from ._precision import float64
+from ..core._instance import Instance
+from ..core._precision import float64
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves
 from ._pattern import search_patterns_batch
-from ._result import Answer
-from ._options import Option
+from ..core._result import Answer
+from ..core._options import Option
 
 OPTIONS = (
     Option("seed", int, 0, "random seed (answers depend on it only)", minimum=0),
@@ -100,7 +100,7 @@ OPTIONS = (
     Option("patterns", int, 150, "group patterns priced per lane and phase (0: no pattern "
            "phase)", minimum=0),
 )
-from ._sharding import shard_batch
+from ..core._sharding import shard_batch
 
 MIN_SIZES = (16, 4, 2, 4)  # items, lines per item, families, groups
 MIN_LANES = 8  # lanes (instance x budget) per batch: small batches share one compile
@@ -431,7 +431,7 @@ def _totals(instance: Instance, take):
 
 
 def _valid(instance: Instance, take, budget: float | None) -> bool:
-    from ._check import check
+    from ..core._check import check
     return check(instance, instance.selection_from_take(take), budget=budget).feasible
 
 
@@ -545,7 +545,7 @@ def _anneal_phase(instances, orders, budgets, starts, streams, seed: int, restar
 
 
 def _pattern_phase(instances, budgets, starts, streams, max_priced: int, seed: int):
-    """Best order of the pattern search (:mod:`moqlab._pattern`) for every lane, ``None``
+    """Best order of the pattern search (:mod:`moqlab.heuristics._pattern`) for every lane, ``None``
     where it found none or the phase does not apply (off, or above ``PATTERN_MAX_LINES``)."""
     chosen = [n for n, inst in enumerate(instances)
               if max_priced and inst.n_lines <= PATTERN_MAX_LINES]

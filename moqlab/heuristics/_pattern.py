@@ -2,8 +2,8 @@
 
 MOQ-heavy orders are hard for line-by-line heuristics because opening a supplier or a
 category is one large, coordinated decision. This module searches over those decisions
-directly; :mod:`moqlab._search` uses it as one of its phases. The pricing of a pattern is a
-pure JAX function, vmapped over many patterns at once (:mod:`moqlab._pricing`); this module
+directly; :mod:`moqlab.heuristics._search` uses it as one of its phases. The pricing of a pattern is a
+pure JAX function, vmapped over many patterns at once (:mod:`moqlab.heuristics._pricing`); this module
 holds the host side: the tables of an instance and the search over patterns.
 
 **Switches and patterns.** A *switch* is a group with a threshold holding more than one item.
@@ -37,7 +37,7 @@ multipliers; every priced pattern is cached.
 Example::
 
     >>> import moqlab
-    >>> from moqlab._pattern import search_patterns
+    >>> from moqlab.heuristics._pattern import search_patterns
     >>> inst = moqlab.Instance.from_arrays(
     ...     ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
     ...     families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
@@ -53,9 +53,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ._greedy import FREE_COST, _floor
-from ._instance import Instance
-from ._precision import float64
-from ._dense import same_shape_groups
+from ..core._instance import Instance
+from ..core._precision import float64
+from ..core._dense import same_shape_groups
 from ._pricing import ITERATIONS, REPAIRS, ROWS, price_rows, row_sizes, stack_rows
 
 MAX_SWITCHES = 64  # above this, the flip neighbourhood is too large to search this way
@@ -216,7 +216,7 @@ def _search_same_shape(instances, tbs, budgets, seeds, streams, max_priced, rand
                        random_priced, seed, iterations, repairs, max_rows) -> list[Found]:
     """Best-improvement pattern search on several (instance, budget) lanes at once: every
     round prices the flips of all walkers of all lanes in one batched call
-    (:func:`moqlab._pricing.price_rows`), warm-started from the walker's multipliers.
+    (:func:`moqlab.heuristics._pricing.price_rows`), warm-started from the walker's multipliers.
 
     ``seeds[b]``: orders whose patterns are extra starting points of lane ``b``. The
     structured starts (:func:`starting_patterns`) descend first, pricing at most

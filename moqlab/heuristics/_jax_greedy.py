@@ -1,14 +1,14 @@
-"""``jax-greedy``: the MOQ-aware greedy of :mod:`moqlab._greedy`, run as one compiled JAX
+"""``jax-greedy``: the MOQ-aware greedy of :mod:`moqlab.heuristics._greedy`, run as one compiled JAX
 loop, batched over instances and sharded over local devices.
 
 It gives the same orders as ``method="greedy"`` (tested with hypothesis and on the example
-order); the algorithm is the one described in :mod:`moqlab._greedy`:
+order); the algorithm is the one described in :mod:`moqlab.heuristics._greedy`:
 
 1. **Keys** (host, vectorised numpy): the per-item antitonic-regression keys
-   ``key_j = min_{a<=j} max_{b>=j} R(a..b)/C(a..b)`` (:func:`moqlab._greedy.line_keys`),
+   ``key_j = min_{a<=j} max_{b>=j} R(a..b)/C(a..b)`` (:func:`moqlab.heuristics._greedy.line_keys`),
    capped at each group's opening-bundle ratio ``rho_g`` = reward/cost of the shortest run of
    the group's lines (in key order) whose contributions reach its threshold,
-   then made non-increasing per item (:func:`moqlab._greedy.greedy_keys`, shared with
+   then made non-increasing per item (:func:`moqlab.heuristics._greedy.greedy_keys`, shared with
    ``greedy`` so that both scan the same lines in the same order, float data included).
 2. **Scan** (JAX). The scan is a state machine run by one ``lax.while_loop`` of
    *micro-steps*: scan the next line (by decreasing key, while the key is positive), examine
@@ -25,7 +25,7 @@ order); the algorithm is the one described in :mod:`moqlab._greedy`:
    every read/write uses a scalar index (a dynamic slice or in-place dynamic update:
    XLA:CPU turns scatters into slow loops). As in ``greedy``, a group's walk starts at a
    per-group pointer past the members already known dead (members before the scan
-   position belong to closed items, see :class:`moqlab._greedy._Scan`), and the second pass
+   position belong to closed items, see :class:`moqlab.heuristics._greedy._Scan`), and the second pass
    only visits the lines the first pass deferred.
 
    *Cost per micro-step.* Each step applies the previous step's writes first and then only
@@ -43,12 +43,12 @@ order); the algorithm is the one described in :mod:`moqlab._greedy`:
 
 **Batches**: the scan is sequential, so a batch is a ``lax.map`` over instances inside one
 compiled program (a ``vmap`` would turn every scalar-indexed update into a scatter), split
-over the local devices with ``shard_map`` (:mod:`moqlab._sharding`).
+over the local devices with ``shard_map`` (:mod:`moqlab.core._sharding`).
 
 Batches are padded to power-of-two buckets (lines, items, groups, families; a missing family
 is a dummy one with no threshold) so that one compiled function serves many batches.
 moqlab's JAX solvers run in float64, because totals and tolerances are float64 by contract;
-they switch it on for their own calls only (:mod:`moqlab._precision`).
+they switch it on for their own calls only (:mod:`moqlab.core._precision`).
 
 Example::
 
@@ -70,22 +70,22 @@ import numpy as np
 from jax import lax
 from jax.experimental.xla_metadata import set_xla_metadata
 
-from ._kernel import allowance
-from ._dense import bucket
+from ..core._kernel import allowance
+from ..core._dense import bucket
 from ._greedy import _drop_short_groups, _floor, greedy_keys
-from ._instance import Instance
-from ._precision import float64
-from ._result import Answer
-from ._options import Option
+from ..core._instance import Instance
+from ..core._precision import float64
+from ..core._result import Answer
+from ..core._options import Option
 
 OPTIONS: tuple[Option, ...] = ()
-from ._sharding import shard_batch, sharded
+from ..core._sharding import shard_batch, sharded
 
 # ------------------------------------------------------------------ keys (host)
 
 
 def capped_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
-    """The keys and scan order of :func:`moqlab._greedy.greedy_keys` (the same function:
+    """The keys and scan order of :func:`moqlab.heuristics._greedy.greedy_keys` (the same function:
     the group ratios are sums in numpy's own order, so that ``jax-greedy`` scans exactly
     the lines ``greedy`` scans, float data included)."""
     return greedy_keys(instance)
@@ -551,7 +551,7 @@ def greedy_runs(instances: Sequence[Instance], budgets) -> tuple[list[GreedyRun]
 
 
 def cut_moves(instance: Instance, run: GreedyRun, mode: str, limit: float):
-    """Target modes: the prefix of the move sequence (as :func:`moqlab._greedy._cut_moves`);
+    """Target modes: the prefix of the move sequence (as :func:`moqlab.heuristics._greedy._cut_moves`);
     returns ``(take, status, message)``."""
     taken = run.added_at >= 0
     move_target = np.bincount(run.added_at[taken], weights=instance.target[taken],
@@ -593,7 +593,7 @@ def _answer(instance: Instance, run: GreedyRun, mode: str, limit: float, info: d
 @float64
 def solve_jax_greedy_batch(instances: Sequence[Instance], mode: str, limits, **options) -> list[Answer]:
     """``jax-greedy`` on a batch (one compiled, vmapped scan; sharded over local devices when
-    more than one local device is present, see :mod:`moqlab._sharding`)."""
+    more than one local device is present, see :mod:`moqlab.core._sharding`)."""
     if options:
         raise TypeError(f"jax-greedy takes no options, got {sorted(options)}")
     instances = list(instances)

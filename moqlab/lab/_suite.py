@@ -30,11 +30,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._errors import MOQInputError
+from ..core._errors import MOQInputError
 from ._generate import generate
-from ._instance import Instance
+from ..core._instance import Instance
 
-SUITE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "suite"
+SUITE_DIR = Path(__file__).resolve().parents[2] / "datasets" / "suite"
 MANIFEST = SUITE_DIR / "manifest.csv"
 SIZES = ("tiny", "small", "medium", "large")
 MANIFEST_COLUMNS = ("name", "family", "params", "seed", "size", "n_items", "n_lines",
