@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import moqlab
+from moqlab.core._kernel import moq_floor
 from moqlab.heuristics import _greedy, _jax_greedy
 from strategies import tiny_problems
 
@@ -38,7 +39,7 @@ def _naive_greedy_keys(inst):
         for g in np.flatnonzero(fam.moq > 0):
             lines = np.flatnonzero(line_group == g)
             lines = lines[np.argsort(position[lines])]
-            reached = np.flatnonzero(np.cumsum(fam.oq[lines]) >= _greedy._floor(fam.moq)[g])
+            reached = np.flatnonzero(np.cumsum(fam.oq[lines]) >= moq_floor(fam.moq)[g])
             rho = -np.inf if reached.size == 0 else (
                 inst.reward[lines[:reached[0] + 1]].sum() / cost[lines[:reached[0] + 1]].sum())
             cap[lines] = np.minimum(cap[lines], rho)

@@ -42,7 +42,7 @@ padded layout, vmapped over ``lam`` candidates and lanes) with incremental move 
 """
 import numpy as np
 
-from moqlab.core._dense import cumulative_table
+from moqlab.core._kernel import cumulative_table
 
 NEG = -np.inf
 

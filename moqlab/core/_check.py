@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernel import TOLERANCE, allowance
+from ._kernel import TOLERANCE, allowance, group_totals
 from ._instance import Instance
 
 
@@ -69,18 +69,6 @@ class Check:
 
 def _allowance(value: float, tolerance: float) -> float:
     return allowance(value, tolerance)
-
-
-def group_totals(instance: Instance, selected: np.ndarray):
-    """Per family: (sum of contributions, number of selected lines) per group."""
-    out = []
-    for fam in instance.families:
-        line_group = fam.item_group[instance.line_item]
-        total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
-                            minlength=fam.n_groups)
-        count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
-        out.append((total, count))
-    return out
 
 
 def check(instance: Instance, selected, budget: float | None = None,

@@ -68,13 +68,6 @@ def dense_lines(instance: Instance, values, width: int | None = None,
     return out
 
 
-def cumulative_table(instance: Instance, values) -> np.ndarray:
-    """``table[i, t]`` = sum of ``values`` over the first ``t`` lines of item ``i``
-    (``t = 0 .. L``; past an item's last line the total stays at the item's full sum)."""
-    table = dense_lines(instance, np.asarray(values, dtype=np.float64))
-    return np.concatenate([np.zeros((instance.n_items, 1)), np.cumsum(table, axis=1)], axis=1)
-
-
 def dense_sizes(instance: Instance) -> tuple[int, int, int]:
     """Unpadded ``(items, lines per item, groups per family)`` of an instance."""
     groups = max((fam.n_groups for fam in instance.families), default=1)

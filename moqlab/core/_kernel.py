@@ -1,4 +1,6 @@
-"""What every solver shares, written once: the feasibility tolerance and the data grid.
+"""What every solver shares, written once: the feasibility tolerance, the data grid, order
+and group totals, cumulative tables, the group repairs (drop a short group, lift it to its
+threshold).
 
 Feasibility tolerances are relative (the design note): a total ``s`` meets a budget ``C``
 when ``s <= C + allowance(C)`` and a group's contribution meets its threshold ``m`` when it
@@ -19,6 +21,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ._dense import dense_lines
+from ._instance import Instance
 
 TOLERANCE = 1e-9
 GRID_DIGITS = 8  # significant decimal digits a grid may have below the largest value
@@ -61,3 +66,75 @@ def snap(totals, step: float | None):
     if step is None:
         return totals
     return np.round(np.asarray(totals) / step) * step
+
+
+# ----------------------------------------------------------------- totals
+
+
+def order_totals(instance: Instance, take) -> tuple[float, float, float]:
+    """Total reward, cost and target of the order taking ``take[i]`` lines of item ``i``."""
+    selected = instance.selection_from_take(take)
+    return (float(instance.reward[selected].sum()), float(instance.cost[selected].sum()),
+            float(instance.target[selected].sum()))
+
+
+def group_totals(instance: Instance, selected: np.ndarray):
+    """Per family: (sum of contributions, number of selected lines) per group."""
+    out = []
+    for fam in instance.families:
+        line_group = fam.item_group[instance.line_item]
+        total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
+                            minlength=fam.n_groups)
+        count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
+        out.append((total, count))
+    return out
+
+
+def prefix_sums(table: np.ndarray) -> np.ndarray:
+    """``[n, L] -> [n, L + 1]``: column ``t`` holds the sum of the first ``t`` columns."""
+    return np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
+
+
+def cumulative_table(instance: Instance, values, width: int | None = None,
+                     n_items: int | None = None) -> np.ndarray:
+    """``table[i, t]`` = sum of ``values`` over the first ``t`` lines of item ``i``
+    (``t = 0 .. width``; past an item's last line the total stays at the item's full sum;
+    ``width`` and ``n_items`` pad the table, default: the instance's own sizes)."""
+    return prefix_sums(dense_lines(instance, np.asarray(values, dtype=np.float64), width,
+                                   n_items))
+
+
+# ---------------------------------------------------------- group repairs
+
+
+def drop_short_groups(instance: Instance, take: np.ndarray) -> np.ndarray:
+    """Safeguard repair: empty every group left below its threshold, until none is."""
+    take = np.asarray(take).copy()
+    while True:
+        selected = instance.selection_from_take(take)
+        for fam, (total, count) in zip(instance.families, group_totals(instance, selected)):
+            short = (count > 0) & (total < moq_floor(fam.moq))
+            if short.any():
+                take[short[fam.item_group]] = 0
+                break
+        else:
+            return take
+
+
+def lift_group(instance: Instance, take: np.ndarray, lines, oq: np.ndarray, total: float,
+               floor: float) -> tuple[np.ndarray, list, float]:
+    """Walk a group's ``lines`` in the given order, adding each line that is next in its
+    item's prefix, until the group's contribution ``total`` reaches ``floor`` (the walk
+    that opens or completes a group). Returns the new take, the lines added and the
+    contribution reached (below ``floor`` when the lines ran out)."""
+    take = np.asarray(take).copy()
+    added = []
+    for j in lines:
+        if total >= floor:
+            break
+        i = instance.line_item[j]
+        if take[i] == instance.line_rank[j]:
+            take[i] += 1
+            added.append(j)
+            total += oq[j]
+    return take, added, total

@@ -22,8 +22,7 @@ import math
 
 import numpy as np
 
-from ..core._kernel import allowance, grid_step, moq_floor, snap
-from ..core._dense import cumulative_table
+from ..core._kernel import allowance, cumulative_table, grid_step, moq_floor, snap
 from ..core._errors import MOQSizeError
 from ..core._frontier import frontier_indices, pick_target, reduce_candidates
 from ..core._instance import Instance

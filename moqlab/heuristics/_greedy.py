@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._kernel import allowance, moq_floor
+from ..core._kernel import (allowance, drop_short_groups, group_totals, lift_group, moq_floor,
+                            prefix_sums)
 from ..core._dense import dense_lines
 from ..core._instance import Instance
 from ..core._result import Answer
@@ -67,8 +68,7 @@ def line_keys(instance: Instance) -> np.ndarray:
     cost = dense_lines(instance, cost)
     length = instance.item_length[:, None]
     width = reward.shape[1]
-    cum_r = np.concatenate([np.zeros((reward.shape[0], 1)), np.cumsum(reward, axis=1)], axis=1)
-    cum_c = np.concatenate([np.zeros((cost.shape[0], 1)), np.cumsum(cost, axis=1)], axis=1)
+    cum_r, cum_c = prefix_sums(reward), prefix_sums(cost)
     column = np.arange(width)[None, :]
     key = np.full(reward.shape, np.inf)
     for a in range(width):
@@ -88,10 +88,6 @@ def _running_min_per_item(instance: Instance, key: np.ndarray) -> np.ndarray:
 
 def _scan_order(instance: Instance, key: np.ndarray) -> np.ndarray:
     return np.lexsort((instance.line_rank, instance.line_item, -key))
-
-
-def _floor(moq: np.ndarray) -> np.ndarray:
-    return moq_floor(moq)
 
 
 class _Groups:
@@ -148,7 +144,7 @@ def _opening_ratios(fam, members: np.ndarray, starts: np.ndarray, reward: np.nda
     order, so that the values do not depend on how groups are batched."""
     rho = np.full(fam.n_groups, np.inf)
     oq, reward, cost = fam.oq[members], reward[members], cost[members]
-    floor = _floor(fam.moq)
+    floor = moq_floor(fam.moq)
     for g in np.flatnonzero(fam.moq > 0).tolist():
         lo, hi = starts[g], starts[g + 1]
         reached = np.flatnonzero(np.cumsum(oq[lo:hi]) >= floor[g])
@@ -185,7 +181,7 @@ class _State:
 
 
 class _Scan:
-    """The MOQ-aware scan of :func:`_greedy_moves`, indexed by scan position.
+    """The MOQ-aware scan of :func:`greedy_moves`, indexed by scan position.
 
     Per-position data are host lists (the scan is sequential, and list reads are several
     times faster than numpy scalar reads). Two facts keep the work near-linear without
@@ -216,7 +212,7 @@ class _Scan:
         self.oq_at = [fam.oq[order].tolist() for fam in instance.families]
         self.group_of = [fam.item_group.tolist() for fam in instance.families]
         self.thresholded = [(fam.moq > 0).tolist() for fam in instance.families]
-        self.floor = [_floor(fam.moq).tolist() for fam in instance.families]
+        self.floor = [moq_floor(fam.moq).tolist() for fam in instance.families]
         self.limit = budget + allowance(budget)
         self.take = [0] * instance.n_items
         self.usable = [True] * instance.n_items  # False: item closed or one of its groups retired
@@ -344,7 +340,7 @@ class _Scan:
         return state
 
 
-def _greedy_moves(instance: Instance, budget: float, start_take=None, keys=None):
+def greedy_moves(instance: Instance, budget: float, start_take=None, keys=None):
     """Run the MOQ-aware scan, from the empty order or from the valid order ``start_take``;
     returns the final state and the list of moves (line lists). ``keys``: a precomputed
     ``greedy_keys(instance)``."""
@@ -352,26 +348,6 @@ def _greedy_moves(instance: Instance, budget: float, start_take=None, keys=None)
     scan = _Scan(instance, key, order, budget)
     moves = scan.run(start_take)
     return scan.state(), moves
-
-
-def _drop_short_groups(instance: Instance, take: np.ndarray) -> np.ndarray:
-    """Safeguard repair: empty every group left below its threshold, until none is."""
-    take = take.copy()
-    while True:
-        selected = instance.selection_from_take(take)
-        changed = False
-        for fam in instance.families:
-            line_group = fam.item_group[instance.line_item]
-            total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
-                                minlength=fam.n_groups)
-            count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
-            short = (count > 0) & (total < _floor(fam.moq))
-            if short.any():
-                take[short[fam.item_group]] = 0
-                changed = True
-                break
-        if not changed:
-            return take
 
 
 def shed_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.ndarray:
@@ -394,7 +370,7 @@ def shed_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.nd
         items, last = items[paid], last[paid]
         worst = items[np.argmin(instance.reward[last] / instance.cost[last])]
         take[worst] -= 1
-        take = _drop_short_groups(instance, take)
+        take = drop_short_groups(instance, take)
 
 
 def _cut_moves(instance: Instance, moves, mode: str, limit: float):
@@ -425,10 +401,10 @@ def _cut_moves(instance: Instance, moves, mode: str, limit: float):
 def solve_greedy(instance: Instance, mode: str, limit: float) -> Answer:
     """MOQ-aware prioritised greedy (see the module docstring)."""
     budget = limit if mode == "budget" else np.inf
-    state, moves = _greedy_moves(instance, budget)
+    state, moves = greedy_moves(instance, budget)
     info = {"moves": len(moves)}
     if mode == "budget":
-        return Answer(_drop_short_groups(instance, state.take), "feasible", "", info)
+        return Answer(drop_short_groups(instance, state.take), "feasible", "", info)
     take, status, message = _cut_moves(instance, moves, mode, limit)
     return Answer(take, status, message, info)
 
@@ -459,12 +435,9 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
     while True:
         selected = instance.selection_from_take(take)
         short = None
-        for k, fam in enumerate(instance.families):
-            line_group = groups.line_group[k]
-            total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
-                                minlength=fam.n_groups)
-            count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
-            bad = np.flatnonzero((count > 0) & (total < _floor(fam.moq)))
+        for k, (fam, (total, count)) in enumerate(zip(instance.families,
+                                                      group_totals(instance, selected))):
+            bad = np.flatnonzero((count > 0) & (total < moq_floor(fam.moq)))
             if bad.size:
                 short = (k, int(bad[0]), total[bad[0]])
                 break
@@ -474,17 +447,10 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
         fam = instance.families[k]
         if not tried[k][g]:
             tried[k][g] = True
-            added, new_take = [], take.copy()
-            for j in groups.lines(k, g):
-                if total >= _floor(fam.moq)[g]:
-                    break
-                i = instance.line_item[j]
-                if new_take[i] == instance.line_rank[j]:
-                    new_take[i] += 1
-                    added.append(j)
-                    total += fam.oq[j]
+            new_take, added, total = lift_group(instance, take, groups.lines(k, g), fam.oq,
+                                                total, moq_floor(fam.moq)[g])
             spent = float(instance.cost[instance.selection_from_take(take)].sum())
-            if total >= _floor(fam.moq)[g] and \
+            if total >= moq_floor(fam.moq)[g] and \
                     spent + instance.cost[added].sum() <= budget + margin:
                 take = new_take
                 continue

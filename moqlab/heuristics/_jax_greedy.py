@@ -70,9 +70,9 @@ import numpy as np
 from jax import lax
 from jax.experimental.xla_metadata import set_xla_metadata
 
-from ..core._kernel import allowance
+from ..core._kernel import allowance, drop_short_groups, moq_floor
 from ..core._dense import bucket
-from ._greedy import _drop_short_groups, _floor, greedy_keys
+from ._greedy import greedy_keys
 from ..core._instance import Instance
 from ..core._precision import float64
 from ..core._result import Answer
@@ -143,7 +143,7 @@ def scan_arrays(instance: Instance, order: np.ndarray, key: np.ndarray,
         members[k, :n] = np.lexsort((np.arange(n), group_at))
         counts = np.bincount(group_at, minlength=fam.n_groups)
         starts[k, :fam.n_groups + 1] = np.r_[0, np.cumsum(counts)]
-        floor[k, :fam.n_groups] = _floor(fam.moq)
+        floor[k, :fam.n_groups] = moq_floor(fam.moq)
         thresholded[k, :fam.n_groups] = fam.moq > 0
     if not instance.families:  # a dummy family without thresholds keeps shapes uniform
         starts[0, 1:] = n
@@ -585,7 +585,7 @@ def take_after(instance: Instance, run: GreedyRun, count: int) -> np.ndarray:
 def _answer(instance: Instance, run: GreedyRun, mode: str, limit: float, info: dict) -> Answer:
     info = {"moves": run.moves, **info}
     if mode == "budget":
-        return Answer(_drop_short_groups(instance, run.take), "feasible", "", info)
+        return Answer(drop_short_groups(instance, run.take), "feasible", "", info)
     take, status, message = cut_moves(instance, run, mode, limit)
     return Answer(take, status, message, info)
 

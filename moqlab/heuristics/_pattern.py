@@ -52,7 +52,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._greedy import FREE_COST, _floor
+from ..core._kernel import cumulative_table, moq_floor
+from ._greedy import FREE_COST
 from ..core._instance import Instance
 from ..core._precision import float64
 from ..core._dense import same_shape_groups
@@ -80,16 +81,14 @@ def tables(instance: Instance) -> Tables:
     n, width = instance.n_items, int(instance.item_length.max()) if instance.n_lines else 0
 
     def cumulative(values):
-        table = np.zeros((n, width))
-        table[instance.line_item, instance.line_rank] = values
-        return np.concatenate([np.zeros((n, 1)), np.cumsum(table, axis=1)], axis=1)
+        return cumulative_table(instance, values, width, n)
 
     length = instance.item_length.astype(np.int64)
     tmin = np.ones(n, np.int64)
     contrib, switch, floors, family = [], [], [], []
     for k, fam in enumerate(instance.families):
         table = cumulative(fam.oq)
-        floor = np.where(fam.moq > 0, _floor(fam.moq), 0.0)
+        floor = np.where(fam.moq > 0, moq_floor(fam.moq), 0.0)
         size = np.bincount(fam.item_group, minlength=fam.n_groups)
         single = ((size == 1) & (fam.moq > 0))[fam.item_group]
         reach = table >= floor[fam.item_group][:, None]

@@ -80,10 +80,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..core._kernel import allowance
+from ..core._kernel import (allowance, cumulative_table, drop_short_groups, moq_floor,
+                            order_totals)
 from ..core._dense import bucket, same_shape_groups
 from ..core._frontier import frontier_indices, pick_target
-from ._greedy import _drop_short_groups, _floor
 from ..core._instance import Instance
 from ..core._precision import float64
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves
@@ -149,7 +149,7 @@ def opening_takes(instance: Instance, order: np.ndarray) -> list[np.ndarray]:
         offset = np.repeat(np.r_[0.0, cum[first[1:] - 1]] if lines.size else np.zeros(0),
                            np.diff(np.r_[first, lines.size]))
         before = cum - offset - fam.oq[lines]  # total before this line
-        inside = before < _floor(fam.moq)[group]
+        inside = before < moq_floor(fam.moq)[group]
         take = np.bincount(instance.line_item[lines[inside]], minlength=instance.n_items)
         out.append(take.astype(np.int64))
     return out
@@ -160,9 +160,7 @@ def build_lane(instance: Instance, order, budget: float, start, lane: int, sizes
     n = instance.n_items
 
     def cum(values):
-        table = np.zeros((I, L))
-        table[instance.line_item, instance.line_rank] = values
-        return np.concatenate([np.zeros((I, 1)), np.cumsum(table, axis=1)], axis=1)
+        return cumulative_table(instance, values, L, I)
 
     cum_oq = np.zeros((K, I, L + 1))
     group = np.zeros((K, I), np.int32)
@@ -173,7 +171,7 @@ def build_lane(instance: Instance, order, budget: float, start, lane: int, sizes
     for k, (fam, ot) in enumerate(zip(instance.families, opening_takes(instance, order))):
         cum_oq[k] = cum(fam.oq)
         group[k, :n] = fam.item_group
-        floor[k, :fam.n_groups] = np.where(fam.moq > 0, _floor(fam.moq), 0.0)
+        floor[k, :fam.n_groups] = np.where(fam.moq > 0, moq_floor(fam.moq), 0.0)
         open_take[k, :n] = ot
         n_groups[k] = fam.n_groups
         weight[k] = np.abs(instance.cost).sum() / max(fam.oq.sum(), 1e-12)
@@ -321,7 +319,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
     n, length = instance.n_items, instance.item_length
     start = instance.item_start
     margin = allowance(budget)
-    fams = [(fam.item_group, fam.oq, _floor(fam.moq), fam.moq > 0) for fam in instance.families]
+    fams = [(fam.item_group, fam.oq, moq_floor(fam.moq), fam.moq > 0) for fam in instance.families]
     pairs = n <= POLISH_MAX_ITEMS
     selected = instance.selection_from_take(take)
     spent = float(instance.cost[selected].sum())
@@ -424,12 +422,6 @@ def run_lanes(instances: Sequence[Instance], orders, budgets, starts, seed: int,
     return out
 
 
-def _totals(instance: Instance, take):
-    selected = instance.selection_from_take(take)
-    return (float(instance.reward[selected].sum()), float(instance.cost[selected].sum()),
-            float(instance.target[selected].sum()))
-
-
 def _valid(instance: Instance, take, budget: float | None) -> bool:
     from ..core._check import check
     return check(instance, instance.selection_from_take(take), budget=budget).feasible
@@ -441,7 +433,7 @@ def _best_budget_take(instance: Instance, candidates, budget: float):
     for take in candidates:
         if not _valid(instance, take, budget):
             continue
-        r, c, _ = _totals(instance, take)
+        r, c, _ = order_totals(instance, take)
         key = (r, -c)
         if best_key is None or key > best_key:
             best, best_key = take, key
@@ -470,7 +462,7 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
     lane_stream = []  # a lane's random stream: its budget's index within its instance
     for b, (inst, run, lim, order) in enumerate(zip(instances, runs, limits, orders)):
         if mode == "budget":
-            start = _drop_short_groups(inst, run.take)
+            start = drop_short_groups(inst, run.take)
             plan = [(float(lim), start)]
             extra.append([start])
         else:
@@ -479,7 +471,7 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             prefixes = [take_after(inst, run, m) for m in range(run.moves + 1)]
             low = max(0, cut - budgets // 2)
             chosen = range(low, min(run.moves, low + budgets - 1) + 1)
-            plan = [(_totals(inst, prefixes[m])[1], prefixes[m]) for m in chosen]
+            plan = [(order_totals(inst, prefixes[m])[1], prefixes[m]) for m in chosen]
             extra.append(prefixes)
         for stream, (budget, start) in enumerate(plan):
             lane_stream.append(stream)
@@ -571,7 +563,7 @@ def _count_of(instance: Instance, run, take) -> int:
 def _pick_target(instance: Instance, candidates, mode: str, limit: float, info) -> Answer:
     """Frontier rules over the candidate orders (see the module docstring)."""
     valid = [t for t in candidates if _valid(instance, t, None)]
-    totals = np.array([_totals(instance, t) for t in valid]).reshape(-1, 3)
+    totals = np.array([order_totals(instance, t) for t in valid]).reshape(-1, 3)
     prefer_larger = mode == "min_target"
     front = frontier_indices(totals[:, 0], totals[:, 1], totals[:, 2], prefer_larger)
     position, status, message = pick_target(totals[front, 2], mode, limit)

@@ -74,10 +74,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..core._kernel import allowance, moq_floor
+from ..core._kernel import (allowance, drop_short_groups, group_totals, lift_group, moq_floor,
+                            order_totals)
 from ..core._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
 from ..core._frontier import frontier_indices, pick_target
-from ..heuristics._greedy import _drop_short_groups, _greedy_moves, greedy_keys
+from ..heuristics._greedy import greedy_keys, greedy_moves
 from ..core._instance import Instance
 from ..core._precision import float64
 from ..core._result import Answer
@@ -311,42 +312,33 @@ def _trim_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.n
             take[i] -= 1
         else:
             take[drop_items] = 0
-        take = _drop_short_groups(instance, take)
+        take = drop_short_groups(instance, take)
     return take
 
 
 def _fill(instance: Instance, take: np.ndarray, budget: float, keys=None) -> np.ndarray:
     """Grow a valid order with the MOQ-aware greedy scan (lines and group-opening bundles
     that fit the remaining budget, positive keys only), starting from ``take``."""
-    state, _ = _greedy_moves(instance, budget, start_take=take, keys=keys)
+    state, _ = greedy_moves(instance, budget, start_take=take, keys=keys)
     return state.take
 
 
 def _top_up(instance: Instance, take: np.ndarray, budget: float, keys) -> np.ndarray:
     """Lift every group left below its threshold by adding its next lines in greedy-key
     order (the cheapest way the relaxation's half-open group can be completed) when the
-    budget allows; groups that cannot be lifted are left for :func:`_drop_short_groups`."""
+    budget allows; groups that cannot be lifted are left for :func:`drop_short_groups`."""
     key, order = keys
     position = np.empty(instance.n_lines, dtype=np.int64)
     position[order] = np.arange(instance.n_lines)
     margin = allowance(budget)
     take = take.copy()
-    for fam in instance.families:
+    for k, fam in enumerate(instance.families):
         line_group = fam.item_group[instance.line_item]
-        selected = instance.selection_from_take(take)
-        total = np.bincount(line_group, weights=np.where(selected, fam.oq, 0.0),
-                            minlength=fam.n_groups)
-        count = np.bincount(line_group, weights=selected, minlength=fam.n_groups)
+        total, count = group_totals(instance, instance.selection_from_take(take))[k]
         floor = moq_floor(fam.moq)
         for g in np.flatnonzero((count > 0) & (total < floor)):
-            trial, reached = take.copy(), total[g]
-            for j in sorted(np.flatnonzero(line_group == g), key=lambda j: position[j]):
-                if reached >= floor[g]:
-                    break
-                i = instance.line_item[j]
-                if trial[i] == instance.line_rank[j]:
-                    trial[i] += 1
-                    reached += fam.oq[j]
+            lines = sorted(np.flatnonzero(line_group == g), key=lambda j: position[j])
+            trial, _, reached = lift_group(instance, take, lines, fam.oq, total[g], floor[g])
             if reached >= floor[g] and _cost_of(instance, trial) <= budget + margin:
                 take = trial
     return take
@@ -367,7 +359,7 @@ def repair(instance: Instance, take, budget: float, keys=None) -> np.ndarray:
     take = np.clip(np.asarray(take, dtype=np.int64), 0, instance.item_length)
     best, best_score = None, None
     for lift_budget in (budget, np.inf):
-        trial = _drop_short_groups(instance, _top_up(instance, take, lift_budget, keys))
+        trial = drop_short_groups(instance, _top_up(instance, take, lift_budget, keys))
         trial = _fill(instance, _trim_to_budget(instance, trial, budget), budget, keys)
         selected = instance.selection_from_take(trial)
         score = (float(instance.reward[selected].sum()), -float(instance.cost[selected].sum()))
@@ -435,15 +427,9 @@ def _candidates(instance: Instance, takes, values, violations, budgets, keys,
     return out
 
 
-def _totals(instance: Instance, take):
-    selected = instance.selection_from_take(take)
-    return (float(instance.reward[selected].sum()), float(instance.cost[selected].sum()),
-            float(instance.target[selected].sum()))
-
-
 def _pick(instance: Instance, mode: str, limit: float, candidates):
     """Index of the chosen candidate, status and message."""
-    totals = np.array([_totals(instance, c[0]) for c in candidates])
+    totals = np.array([order_totals(instance, c[0]) for c in candidates])
     if mode == "budget":
         score = np.lexsort((totals[:, 1], -totals[:, 0]))  # best reward, then cheaper
         return int(score[0]), "feasible", ""
@@ -461,7 +447,7 @@ def _pick(instance: Instance, mode: str, limit: float, candidates):
 def _refined_budgets(instance: Instance, mode: str, limit: float, candidates, n: int):
     """A finer budget grid inside the bracket where the candidates cross the target."""
     budgets = np.array(sorted({c[3] for c in candidates}))
-    target_at = {b: max(_totals(instance, c[0])[2] for c in candidates if c[3] == b)
+    target_at = {b: max(order_totals(instance, c[0])[2] for c in candidates if c[3] == b)
                  for b in budgets}
     crossed = [b for b in budgets if target_at[b] >= limit] if mode == "min_target" else \
         [b for b in budgets if target_at[b] > limit]
@@ -524,7 +510,7 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
             take, value, violation, relax_budget, budget = cands[index]
         info = {"relax_value": value, "relax_violation": violation, "relax_budget": relax_budget,
                 "from_relaxation": bool(np.isfinite(value)),
-                "rounded_value": _totals(inst, take)[0],
+                "rounded_value": order_totals(inst, take)[0],
                 "lp_budget": budget, "restarts": restarts, "steps": cfg.steps,
                 "compile_seconds": comp, "run_seconds": run / len(instances)}
         if with_bound:
