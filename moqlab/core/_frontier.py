@@ -84,3 +84,17 @@ def pick_target(frontier_target, mode: str, limit: float) -> tuple[int, str, str
                     "returning the empty order")
         return int(over[0]) - 1, "optimal", ""
     raise ValueError(f"unknown target mode {mode!r}")
+
+
+def pick_candidate(totals, mode: str, limit: float) -> tuple[int, str, str]:
+    """A heuristic's reading of a target mode over its candidate orders (rows of
+    ``(reward, cost, target)``): the frontier of the candidates, then :func:`pick_target`.
+    Returns ``(row, status, message)``; ``row == -1`` is the empty order. The status is
+    ``feasible`` or ``target_unreachable``, never ``optimal``: the candidates' frontier is
+    not proven to be the true one."""
+    totals = np.asarray(totals, dtype=np.float64).reshape(-1, 3)
+    front = frontier_indices(totals[:, 0], totals[:, 1], totals[:, 2], mode != "max_target")
+    position, status, message = pick_target(totals[front, 2], mode, limit)
+    if status == "optimal":
+        status = "feasible"
+    return (-1 if position < 0 else int(front[position])), status, message

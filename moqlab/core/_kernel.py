@@ -138,3 +138,49 @@ def lift_group(instance: Instance, take: np.ndarray, lines, oq: np.ndarray, tota
             added.append(j)
             total += oq[j]
     return take, added, total
+
+
+# ------------------------------------------------------------ opening runs
+
+
+class GroupLines:
+    """Per family: each line's group, and each group's lines in scan ``order`` (with their
+    scan positions, so that a walk can start at the first member at or after a position).
+    Group ``g`` of family ``k`` holds ``members[k][starts[k][g]:starts[k][g + 1]]``."""
+
+    def __init__(self, instance: Instance, order: np.ndarray):
+        position = np.empty(instance.n_lines, dtype=np.int64)
+        position[order] = np.arange(instance.n_lines)
+        self.line_group, self.members, self.member_position, self.starts = [], [], [], []
+        for fam in instance.families:
+            line_group = fam.item_group[instance.line_item]
+            # lines sorted by (group, scan position): a stable sort of the scan order by group
+            members = order[np.argsort(line_group[order], kind="stable")]
+            counts = np.bincount(line_group, minlength=fam.n_groups)
+            self.line_group.append(line_group)
+            self.members.append(members)
+            self.member_position.append(position[members])
+            self.starts.append(np.concatenate([[0], np.cumsum(counts)]))
+
+    def lines(self, k: int, g: int) -> np.ndarray:
+        return self.members[k][self.starts[k][g]:self.starts[k][g + 1]]
+
+    def positions_from(self, k: int, g: int, p: int) -> np.ndarray:
+        """Scan positions of the lines of group ``g`` (family ``k``) at or after ``p``."""
+        lo, hi = self.starts[k][g], self.starts[k][g + 1]
+        segment = self.member_position[k][lo:hi]
+        return segment[np.searchsorted(segment, p):]
+
+
+def opening_runs(fam, members: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For every group of one family, the length of its *opening run*: the shortest run of
+    its lines in scan order (``members[starts[g]:starts[g + 1]]``) whose contributions reach
+    its threshold; 0 for a group without threshold, -1 when the threshold is out of reach.
+    Sums are numpy's own over each group's lines in scan order, so a run does not depend on
+    how groups are batched."""
+    runs = np.zeros(fam.n_groups, dtype=np.int64)
+    oq, floor = fam.oq[members], moq_floor(fam.moq)
+    for g in np.flatnonzero(fam.moq > 0).tolist():
+        reached = np.flatnonzero(np.cumsum(oq[starts[g]:starts[g + 1]]) >= floor[g])
+        runs[g] = reached[0] + 1 if reached.size else -1
+    return runs

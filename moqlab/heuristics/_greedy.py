@@ -47,8 +47,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._kernel import (allowance, drop_short_groups, group_totals, lift_group, moq_floor,
-                            prefix_sums)
+from ..core._kernel import (GroupLines, allowance, drop_short_groups, group_totals, lift_group,
+                            moq_floor, opening_runs, prefix_sums)
 from ..core._dense import dense_lines
 from ..core._instance import Instance
 from ..core._result import Answer
@@ -90,42 +90,11 @@ def _scan_order(instance: Instance, key: np.ndarray) -> np.ndarray:
     return np.lexsort((instance.line_rank, instance.line_item, -key))
 
 
-class _Groups:
-    """Per family: each line's group, and each group's lines in scan order (with their scan
-    positions, so that a walk can start at the first member at or after a position)."""
-
-    def __init__(self, instance: Instance, order: np.ndarray):
-        position = np.empty(instance.n_lines, dtype=np.int64)
-        position[order] = np.arange(instance.n_lines)
-        self.line_group = []
-        self.members = []
-        self.member_position = []
-        self.starts = []
-        for fam in instance.families:
-            line_group = fam.item_group[instance.line_item]
-            # lines sorted by (group, scan position): a stable sort of the scan order by group
-            members = order[np.argsort(line_group[order], kind="stable")]
-            counts = np.bincount(line_group, minlength=fam.n_groups)
-            self.line_group.append(line_group)
-            self.members.append(members)
-            self.member_position.append(position[members])
-            self.starts.append(np.concatenate([[0], np.cumsum(counts)]))
-
-    def lines(self, k: int, g: int) -> np.ndarray:
-        return self.members[k][self.starts[k][g]:self.starts[k][g + 1]]
-
-    def positions_from(self, k: int, g: int, p: int) -> np.ndarray:
-        """Scan positions of the lines of group ``g`` (family ``k``) at or after ``p``."""
-        lo, hi = self.starts[k][g], self.starts[k][g + 1]
-        segment = self.member_position[k][lo:hi]
-        return segment[np.searchsorted(segment, p):]
-
-
 def greedy_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
     """MOQ-aware keys (capped at each group's opening-bundle ratio) and the scan order."""
     key = line_keys(instance)
     order = _scan_order(instance, key)
-    groups = _Groups(instance, order)
+    groups = GroupLines(instance, order)
     scale = max(1.0, float(np.max(np.abs(instance.cost)))) if instance.n_lines else 1.0
     cost = np.maximum(instance.cost, FREE_COST * scale)
     cap = np.full(instance.n_lines, np.inf)
@@ -138,20 +107,17 @@ def greedy_keys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
 
 def _opening_ratios(fam, members: np.ndarray, starts: np.ndarray, reward: np.ndarray,
                     cost: np.ndarray) -> np.ndarray:
-    """``rho_g`` of every group of one family: reward over cost of the shortest run of its
-    lines in scan order whose contributions reach the threshold (``-inf`` when none does,
-    ``+inf`` for a group without threshold). Sums are numpy's own over each run, in scan
-    order, so that the values do not depend on how groups are batched."""
+    """``rho_g`` of every group of one family: reward over cost of its opening run
+    (:func:`moqlab.core._kernel.opening_runs`; ``-inf`` when the threshold is out of reach,
+    ``+inf`` for a group without threshold)."""
     rho = np.full(fam.n_groups, np.inf)
-    oq, reward, cost = fam.oq[members], reward[members], cost[members]
-    floor = moq_floor(fam.moq)
+    reward, cost = reward[members], cost[members]
+    runs = opening_runs(fam, members, starts)
     for g in np.flatnonzero(fam.moq > 0).tolist():
-        lo, hi = starts[g], starts[g + 1]
-        reached = np.flatnonzero(np.cumsum(oq[lo:hi]) >= floor[g])
-        if reached.size == 0:
+        if runs[g] < 0:
             rho[g] = -np.inf  # the group can never reach its threshold
         else:
-            end = lo + reached[0] + 1
+            lo, end = starts[g], starts[g] + runs[g]
             rho[g] = reward[lo:end].sum() / cost[lo:end].sum()
     return rho
 
@@ -200,7 +166,7 @@ class _Scan:
                  budget: float):
         self.instance = instance
         self.order = order
-        self.groups = _Groups(instance, order)
+        self.groups = GroupLines(instance, order)
         self.position = np.empty(instance.n_lines, dtype=np.int64)
         self.position[order] = np.arange(instance.n_lines)
         not_positive = np.flatnonzero(key[order] <= 0)
@@ -429,7 +395,7 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
         else:
             closed[i] = True
 
-    groups = _Groups(instance, order)
+    groups = GroupLines(instance, order)
     tried = [np.zeros(fam.n_groups, dtype=bool) for fam in instance.families]
     take = state.take
     while True:

@@ -80,10 +80,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..core._kernel import (allowance, cumulative_table, drop_short_groups, moq_floor,
-                            order_totals)
+from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups, moq_floor,
+                            opening_runs, order_totals)
 from ..core._dense import bucket, same_shape_groups
-from ..core._frontier import frontier_indices, pick_target
+from ..core._frontier import pick_candidate
 from ..core._instance import Instance
 from ..core._precision import float64
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves
@@ -134,23 +134,19 @@ def lane_sizes(instance: Instance):
 
 
 def opening_takes(instance: Instance, order: np.ndarray) -> list[np.ndarray]:
-    """Per family, lines of each item inside its group's opening bundle (the group's lines in
-    scan ``order`` until the threshold is reached; 0 for groups without threshold)."""
-    position = np.empty(instance.n_lines, dtype=np.int64)
-    position[order] = np.arange(instance.n_lines)
+    """Per family, lines of each item inside its group's opening bundle (the group's
+    opening run in scan ``order``, :func:`moqlab.core._kernel.opening_runs`; every line of
+    a group that cannot reach its threshold; 0 for groups without threshold)."""
+    groups = GroupLines(instance, order)
     out = []
-    for fam in instance.families:
-        line_group = fam.item_group[instance.line_item]
-        lines = np.flatnonzero(fam.moq[line_group] > 0)
-        lines = lines[np.lexsort((position[lines], line_group[lines]))]
-        group = line_group[lines]
-        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if lines.size else lines
-        cum = np.cumsum(fam.oq[lines])
-        offset = np.repeat(np.r_[0.0, cum[first[1:] - 1]] if lines.size else np.zeros(0),
-                           np.diff(np.r_[first, lines.size]))
-        before = cum - offset - fam.oq[lines]  # total before this line
-        inside = before < moq_floor(fam.moq)[group]
-        take = np.bincount(instance.line_item[lines[inside]], minlength=instance.n_items)
+    for k, fam in enumerate(instance.families):
+        members, starts = groups.members[k], groups.starts[k]
+        runs = opening_runs(fam, members, starts)
+        sizes = np.diff(starts)
+        length = np.where(runs < 0, sizes, runs)  # out of reach: the whole group
+        group = groups.line_group[k][members]
+        inside = np.arange(members.size) - starts[group] < length[group]
+        take = np.bincount(instance.line_item[members[inside]], minlength=instance.n_items)
         out.append(take.astype(np.int64))
     return out
 
@@ -563,14 +559,11 @@ def _count_of(instance: Instance, run, take) -> int:
 def _pick_target(instance: Instance, candidates, mode: str, limit: float, info) -> Answer:
     """Frontier rules over the candidate orders (see the module docstring)."""
     valid = [t for t in candidates if _valid(instance, t, None)]
-    totals = np.array([order_totals(instance, t) for t in valid]).reshape(-1, 3)
-    prefer_larger = mode == "min_target"
-    front = frontier_indices(totals[:, 0], totals[:, 1], totals[:, 2], prefer_larger)
-    position, status, message = pick_target(totals[front, 2], mode, limit)
-    status = "feasible" if status == "optimal" else status
-    if position < 0:
+    row, status, message = pick_candidate([order_totals(instance, t) for t in valid], mode,
+                                          limit)
+    if row < 0:
         return Answer(np.zeros(instance.n_items, dtype=np.int64), status, message, info)
-    return Answer(valid[front[position]], status, message, info)
+    return Answer(valid[row], status, message, info)
 
 
 def solve_search(instance: Instance, mode: str, limit: float, **options) -> Answer:

@@ -77,7 +77,7 @@ import optax
 from ..core._kernel import (allowance, drop_short_groups, group_totals, lift_group, moq_floor,
                             order_totals)
 from ..core._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
-from ..core._frontier import frontier_indices, pick_target
+from ..core._frontier import pick_candidate
 from ..heuristics._greedy import greedy_keys, greedy_moves
 from ..core._instance import Instance
 from ..core._precision import float64
@@ -433,15 +433,10 @@ def _pick(instance: Instance, mode: str, limit: float, candidates):
     if mode == "budget":
         score = np.lexsort((totals[:, 1], -totals[:, 0]))  # best reward, then cheaper
         return int(score[0]), "feasible", ""
-    prefer_larger = mode != "max_target"
     empty = len(candidates)
     totals = np.vstack([totals, [0.0, 0.0, 0.0]])  # the empty order is always a candidate
-    front = frontier_indices(totals[:, 0], totals[:, 1], totals[:, 2], prefer_larger)
-    position, status, message = pick_target(totals[front, 2], mode, limit)
-    if status == "optimal":
-        status = "feasible"
-    index = empty if position < 0 else int(front[position])
-    return index, status, message
+    row, status, message = pick_candidate(totals, mode, limit)
+    return (empty if row < 0 else row), status, message
 
 
 def _refined_budgets(instance: Instance, mode: str, limit: float, candidates, n: int):
