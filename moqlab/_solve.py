@@ -33,7 +33,7 @@ from .core._options import Option, checked as checked_options, table as options_
 from .core._result import MODES, Answer, Result, build_result
 
 # name -> (module, single-instance function, batch function or None)
-_METHODS: dict[str, tuple[str, str, str | None]] = {
+METHODS: dict[str, tuple[str, str, str | None]] = {
     "enumerate": ("moqlab.exact._enumerate", "solve_enumerate", None),
     "greedy": ("moqlab.heuristics._greedy", "solve_greedy", None),
     "roundup": ("moqlab.heuristics._greedy", "solve_roundup", None),
@@ -52,7 +52,7 @@ AUTO_TIME_LIMIT = 50.0
 
 def _available(method: str) -> bool:
     try:
-        importlib.import_module(_METHODS[method][0])
+        importlib.import_module(METHODS[method][0])
     except ImportError:
         return False
     return True
@@ -60,13 +60,13 @@ def _available(method: str) -> bool:
 
 def methods() -> list[str]:
     """Names of the methods available in this installation."""
-    return [name for name in _METHODS if _available(name)]
+    return [name for name in METHODS if _available(name)]
 
 
 def _load(method: str, batch: bool = False):
-    if method not in _METHODS:
+    if method not in METHODS:
         raise MOQInputError(f"unknown method {method!r}; available: {', '.join(methods())}")
-    module_name, single, batched = _METHODS[method]
+    module_name, single, batched = METHODS[method]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -90,7 +90,7 @@ def parse_mode(budget=None, min_target=None, max_target=None) -> tuple[str, floa
     return mode, limit
 
 
-def _auto(instance: Instance, mode: str = "budget") -> str:
+def auto_pick(instance: Instance, mode: str = "budget") -> str:
     """The method ``auto`` picks: enumeration when at most 65,536 orders exist; else the
     MILP (time-limited; greedy's order is kept if the limit stops HiGHS first) in
     budget mode, and in target modes up to 2,000 lines; else ``search``."""
@@ -105,7 +105,7 @@ def _auto(instance: Instance, mode: str = "budget") -> str:
 def method_options(method: str) -> tuple[Option, ...]:
     """The options ``method`` declares (its module's ``OPTIONS``)."""
     _load(method)
-    return tuple(importlib.import_module(_METHODS[method][0]).OPTIONS)
+    return tuple(importlib.import_module(METHODS[method][0]).OPTIONS)
 
 
 def option_names(method: str) -> tuple[str, ...]:
@@ -200,7 +200,7 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         raise MOQInputError(f"expected an Instance or Batch, got {type(instance).__name__}")
     if np.ndim(limit) != 0:
         raise MOQInputError(f"{mode} must be a scalar for a single instance")
-    name = _auto(instance, mode) if method == "auto" else method
+    name = auto_pick(instance, mode) if method == "auto" else method
     fn = _load(name)
     options = _checked_options(name, options, picked_by_auto=method == "auto")
     start = time.perf_counter()

@@ -31,9 +31,9 @@ import sys
 import numpy as np
 
 from .core._errors import MOQInputError, MOQSizeError
-from .core._instance import _read_csv, Batch
+from .core._instance import read_table, Batch
 from .core._output import check_output_path, write_atomic
-from ._solve import _METHODS, _auto, option_names, show_options, solve
+from ._solve import METHODS, auto_pick, option_names, show_options, solve
 from .lab._generate import FAMILIES, generate
 
 
@@ -97,7 +97,7 @@ def _format(summary: dict) -> str:
 def _cmd_solve(args) -> int:
     if args.out:
         check_output_path(args.out)
-    frame = _read_csv(args.lines)
+    frame = read_table(args.lines)
     batch = Batch.from_frame(frame, source=args.lines)
     options = {}
     if args.time_limit is not None:
@@ -109,7 +109,7 @@ def _cmd_solve(args) -> int:
         picked_mode = next(name for name, value in mode.items() if value is not None)
         results = []
         for inst in batch:
-            takes = option_names(_auto(inst, picked_mode))
+            takes = option_names(auto_pick(inst, picked_mode))
             results.append(solve(inst, method="auto", **mode,
                                  **{k: v for k, v in options.items() if k in takes}))
     else:
@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("lines", help="lines table (CSV): id, min, reward, cost[, target], g0, oq0, moq0...")
     _add_mode(p)
-    p.add_argument("--method", default="auto", choices=["auto", *_METHODS],
+    p.add_argument("--method", default="auto", choices=["auto", *METHODS],
                    help="solver (default: auto = enumerate if tiny, else milp (at least greedy's order) "
                    "with a 50 s time limit; target modes above 2,000 lines: search)")
     p.add_argument("--out", help="write the rows with a 'selected' column here ('-': stdout)")

@@ -194,10 +194,10 @@ def test_time_limit_keeps_at_least_the_greedy_start():
 
 
 def test_auto_never_picks_plain_greedy():
-    from moqlab._solve import _auto
+    from moqlab._solve import auto_pick
     inst, budget = _moq_heavy_knapsack()
-    assert _auto(inst, "budget") == "milp"
-    assert _auto(inst, "min_target") == "search"  # a MILP frontier walk is too slow here
+    assert auto_pick(inst, "budget") == "milp"
+    assert auto_pick(inst, "min_target") == "search"  # a MILP frontier walk is too slow here
     res = moqlab.solve(inst, budget=budget, time_limit=5)
     assert res.method == "milp" and res.feasible
     greedy = moqlab.solve(inst, budget=budget, method="greedy")

@@ -133,7 +133,7 @@ def solve_broken(instance, mode, limit):
 
 
 def test_a_broken_method_cannot_be_reported_feasible(monkeypatch):
-    monkeypatch.setitem(_solve._METHODS, "broken", (__name__, "solve_broken", None))
+    monkeypatch.setitem(_solve.METHODS, "broken", (__name__, "solve_broken", None))
     inst = moqlab.Instance.from_arrays(["a", "a", "b"], [2.0, 1.0, 1.0], [1.0, 1.0, 1.0])
     res = moqlab.solve(inst, budget=10, method="broken")
     assert not res.feasible and res.status == "infeasible"

@@ -10,7 +10,7 @@ Example::
     True
 """
 
-from .._lazy import lazy_exports
+from ._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "MOQInputError": "._errors", "MOQSizeError": "._errors",

@@ -227,17 +227,19 @@ def read_lines(path, **read_csv_kwargs) -> Instance:
         >>> import moqlab
         >>> inst = moqlab.read_lines("datasets/examples/order.csv")  # doctest: +SKIP
     """
-    frame = _read_csv(path, **read_csv_kwargs)
+    frame = read_table(path, **read_csv_kwargs)
     return Instance.from_frame(frame, source=str(path))
 
 
 def read_batch(path, **read_csv_kwargs) -> Batch:
     """Read a lines CSV holding one or several instances (column ``instance``)."""
-    frame = _read_csv(path, **read_csv_kwargs)
+    frame = read_table(path, **read_csv_kwargs)
     return Batch.from_frame(frame, source=str(path))
 
 
-def _read_csv(path, **kwargs) -> pd.DataFrame:
+def read_table(path, **kwargs) -> pd.DataFrame:
+    """A lines CSV as a DataFrame, labels kept as written (no validation: see
+    :meth:`Batch.from_frame`); errors name the file."""
     path = Path(path)
     if not path.exists():
         raise MOQInputError(f"no such file: {path}")

@@ -9,7 +9,7 @@ Example::
     [0, 1, 1]
 """
 
-from .._lazy import lazy_exports
+from ..core._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "solve_enumerate": "._enumerate", "enumerate_orders": "._enumerate",

@@ -10,7 +10,7 @@ Example::
     [0, 1, 1]
 """
 
-from .._lazy import lazy_exports
+from ..core._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "solve_greedy": "._greedy", "solve_roundup": "._greedy", "greedy_keys": "._greedy",

@@ -83,6 +83,7 @@ from jax import lax
 from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups, moq_floor,
                             opening_runs, order_totals)
 from ..core._dense import bucket, same_shape_groups
+from ..core._check import check
 from ..core._frontier import pick_candidate
 from ..core._instance import Instance
 from ..core._precision import float64
@@ -419,7 +420,6 @@ def run_lanes(instances: Sequence[Instance], orders, budgets, starts, seed: int,
 
 
 def _valid(instance: Instance, take, budget: float | None) -> bool:
-    from ..core._check import check
     return check(instance, instance.selection_from_take(take), budget=budget).feasible
 
 

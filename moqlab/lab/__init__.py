@@ -9,7 +9,7 @@ Example::
     5
 """
 
-from .._lazy import lazy_exports
+from ..core._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "generate": "._generate", "knapsack": "._generate", "stock": "._generate",

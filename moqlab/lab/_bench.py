@@ -42,10 +42,10 @@ import pandas as pd
 from ..core._errors import MOQInputError, MOQSizeError
 from ..core._instance import Instance
 from ._pisinger import DATASETS, read_pisinger
-from .._solve import _METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
-from ._suite import SuiteCase
+from .._solve import METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
+from ._suite import SIZES, SuiteCase, load_suite
 
-BATCH_METHODS = tuple(name for name, (_, _, batched) in _METHODS.items() if batched)
+BATCH_METHODS = tuple(name for name, (_, _, batched) in METHODS.items() if batched)
 # Pisinger files by size class when the suite is absent (n = 20 and 50, then n = 100).
 PISINGER_BY_SIZE = {
     "small": ("knapPI_11_20_1000.csv", "knapPI_1_50_1000.csv", "knapPI_9_50_1000.csv"),
@@ -59,11 +59,7 @@ BenchCase = SuiteCase
 
 # ------------------------------------------------------------------------------ cases
 def _suite_cases(size: str):
-    """The suite's cases of one size, or ``None`` when no suite is installed or built."""
-    try:
-        from ._suite import load_suite
-    except ImportError:
-        return None
+    """The suite's cases of one size, or ``None`` when no suite is built."""
     try:
         cases = load_suite(size)
     except (MOQInputError, OSError):  # no manifest yet, or a size it does not have
@@ -72,18 +68,13 @@ def _suite_cases(size: str):
 
 
 def suite_available() -> bool:
-    """Whether the instance suite (``moqlab.load_suite``) is installed and built."""
-    try:
-        from ._suite import SIZES
-    except ImportError:
-        return False
+    """Whether the instance suite (``moqlab.load_suite``) is built."""
     return _suite_cases(SIZES[0]) is not None
 
 
 def suite_sizes() -> tuple[str, ...]:
     """The size classes benchmarked: the suite's when it is available, else Pisinger's."""
     if suite_available():
-        from ._suite import SIZES
         return tuple(SIZES)
     return tuple(PISINGER_BY_SIZE)
 
@@ -344,7 +335,6 @@ def _figure():
     try:
         import matplotlib
     except ImportError:
-        from ..core._errors import MOQInputError
         raise MOQInputError("moqlab bench draws its figures with matplotlib: "
                             "pip install -e '.[bench]'") from None
     matplotlib.use("Agg")

@@ -47,6 +47,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._solve import solve
 from ..core._errors import MOQInputError
 from ..core._instance import Instance
 
@@ -75,7 +76,6 @@ class Generated(NamedTuple):
 
     def solve(self, method: str = "auto", **options):
         """Solve this instance at its drawn limit: ``moqlab.solve(instance, mode=limit)``."""
-        from .._solve import solve
         return solve(self.instance, method=method, **{self.mode: self.limit}, **options)
 
 
@@ -467,12 +467,3 @@ def generate(family: str, n_items: int, *, seed: int = 0, **params) -> Generated
     """Dispatch by family name: ``generate("stock", 100, seed=1, tightness=0.8)``."""
     _check_choice("family", family, tuple(FAMILIES))
     return FAMILIES[family](n_items, seed=seed, **params)
-
-
-def load_suite(size=None, **kwargs):
-    """The benchmark suite (:func:`moqlab.load_suite`), also reachable from here."""
-    from ._suite import load_suite as _load_suite
-    return _load_suite(size, **kwargs)
-
-
-SIZES = ("tiny", "small", "medium", "large")  # the suite's size classes (see moqlab.lab._suite)

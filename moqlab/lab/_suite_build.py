@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._solve import solve
 from ._generate import generate
 from ._suite import MANIFEST, MANIFEST_COLUMNS, SIZES, case_from_row, fingerprint, read_manifest
 
@@ -125,7 +126,6 @@ def _row_of(spec: dict) -> tuple[dict, object]:
 
 
 def _oracle(instance, mode, limit, time_limit):
-    from .._solve import solve
     options = {"ties": False} if mode == "budget" else {}
     start = time.perf_counter()
     res = solve(instance, method="milp", time_limit=time_limit, **{mode: limit}, **options)
@@ -144,7 +144,6 @@ def _oracle(instance, mode, limit, time_limit):
 
 
 def _enumerated(instance, mode, limit) -> float:
-    from .._solve import solve
     return solve(instance, method="enumerate", **{mode: limit}).reward
 
 

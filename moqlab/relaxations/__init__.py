@@ -9,7 +9,7 @@ Example::
     10
 """
 
-from .._lazy import lazy_exports
+from ..core._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "solve_relax": "._relax", "solve_relax_batch": "._relax", "RelaxConfig": "._relax",
