@@ -73,3 +73,19 @@ def test_example_order_solves_feasibly_with_every_heuristic():
         assert res.feasible and res.cost <= 1500
         assert res.reward > 0
     assert np.isfinite(res.seconds)
+
+
+@pytest.mark.parametrize("items, seed", [(8, 26), (8, 30), (10, 0), (10, 33)])
+def test_greedy_opens_a_group_where_its_scan_ends_empty(items, seed):
+    # MOQ-heavy stock orders where the scan's bundles all overrun the budget: the plain
+    # scan ends with the empty order although groups can be opened within the budget
+    from moqlab.core._kernel import drop_short_groups
+    from moqlab.heuristics._greedy import greedy_moves
+    gen = moqlab.generate.stock(items, seed=seed, fraction=0.5, price_breaks="mixed")
+    inst, budget = gen.instance, gen.limit
+    state, _ = greedy_moves(inst, budget)
+    assert not drop_short_groups(inst, state.take).any()
+    greedy = moqlab.solve(inst, budget=budget, method="greedy")
+    assert greedy.feasible and greedy.reward > 0
+    assert moqlab.solve(inst, budget=budget, method="jax-greedy").take.tolist() == \
+        greedy.take.tolist()

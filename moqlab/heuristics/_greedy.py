@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._kernel import (GroupLines, allowance, drop_short_groups, group_totals, lift_group,
-                            moq_floor, opening_runs, prefix_sums)
+from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups,
+                            group_totals, lift_group, moq_floor, opening_runs, order_totals,
+                            prefix_sums)
 from ..core._dense import dense_lines
 from ..core._instance import Instance
 from ..core._result import Answer
@@ -364,13 +365,119 @@ def _cut_moves(instance: Instance, moves, mode: str, limit: float):
     return take, status, message
 
 
+MAX_OPENINGS = 16  # scans the empty-order fallback may run
+
+
+def open_one_group(instance: Instance, budget: float, keys=None) -> np.ndarray:
+    """The fallback when the scan ends with the empty order: for every group with a
+    threshold, open it from the empty order (its lines in scan order until the threshold,
+    then the groups of other families this leaves short, the same way), keep it if it fits
+    the budget, and let the scan fill the rest (:func:`greedy_moves` from that start).
+    Returns the best such order (the empty one when no group opens within the budget).
+    Scans the ``MAX_OPENINGS`` most rewarding openings, only when the plain scan found
+    nothing."""
+    key, order = keys if keys is not None else greedy_keys(instance)
+    groups = GroupLines(instance, order)
+    empty = np.zeros(instance.n_items, dtype=np.int64)
+    best, best_reward = empty, 0.0
+    starts = []
+    for k, fam in enumerate(instance.families):
+        for g in np.flatnonzero(fam.moq > 0).tolist():
+            start = _opened(instance, groups, empty, k, g)
+            if start is not None:
+                start = shed_keeping_groups(instance, start, budget)
+            if start is not None:
+                starts.append(start)
+    # the most rewarding openings first, and a bounded number of scans: the fallback
+    # stays linear in the order's size
+    starts.sort(key=lambda take: -order_totals(instance, take)[0])
+    for start in starts[:MAX_OPENINGS]:
+        state, _ = greedy_moves(instance, budget, start_take=start, keys=(key, order))
+        take = drop_short_groups(instance, state.take)
+        reward = order_totals(instance, take)[0]
+        if reward > best_reward:
+            best, best_reward = take, reward
+    return best
+
+
+def _opened(instance: Instance, groups: GroupLines, take, k: int, g: int, rounds: int = 8):
+    """``take`` with group ``g`` of family ``k`` lifted to its threshold and every group
+    this leaves short lifted in turn (a few rounds); ``None`` when some group cannot be."""
+    floors = [moq_floor(fam.moq) for fam in instance.families]
+    take, _, total = lift_group(instance, take, groups.lines(k, g), instance.families[k].oq,
+                                0.0, floors[k][g])
+    if total < floors[k][g]:
+        return None
+    for _ in range(rounds):
+        selected = instance.selection_from_take(take)
+        short = [(f, h, totals[0][h])
+                 for f, totals in enumerate(group_totals(instance, selected))
+                 for h in np.flatnonzero((totals[1] > 0) & (totals[0] < floors[f])).tolist()]
+        if not short:
+            return take
+        for f, h, total in short:
+            take, _, reached = lift_group(instance, take, groups.lines(f, h),
+                                          instance.families[f].oq, total, floors[f][h])
+            if reached < floors[f][h]:
+                return None
+    return None
+
+
+def shed_keeping_groups(instance: Instance, take: np.ndarray, budget: float):
+    """``take`` (valid) brought within ``budget`` by removals that leave every group empty
+    or at its threshold: an item's last line, or all its lines (how an item whose own
+    minimum is several lines leaves), one at a time, the one losing the least reward per
+    unit of cost saved first; ``None`` when no removal is left before the order fits."""
+    take = np.asarray(take, dtype=np.int64).copy()
+    limit = budget + allowance(budget)
+    floors = [moq_floor(fam.moq) for fam in instance.families]
+    cum_reward = cumulative_table(instance, instance.reward)
+    cum_cost = cumulative_table(instance, instance.cost)
+    cum_oq = [cumulative_table(instance, fam.oq) for fam in instance.families]
+    while True:
+        selected = instance.selection_from_take(take)
+        if float(instance.cost[selected].sum()) <= limit:
+            return take
+        items = np.flatnonzero(take > 0)
+        totals = group_totals(instance, selected)
+        best, best_ratio = None, np.inf
+        for keep in (take[items] - 1, np.zeros(items.size, dtype=np.int64)):
+            saved = cum_cost[items, take[items]] - cum_cost[items, keep]
+            lost = cum_reward[items, take[items]] - cum_reward[items, keep]
+            ok = saved > 0
+            for fam, floor, table, (total, count) in zip(instance.families, floors, cum_oq,
+                                                         totals):
+                g = fam.item_group[items]
+                after_total = total[g] - (table[items, take[items]] - table[items, keep])
+                after_count = count[g] - (take[items] - keep)
+                ok &= (after_count == 0) | (after_total >= floor[g]) | (fam.moq[g] <= 0)
+            if ok.any():
+                ratio = np.where(ok, lost / np.where(ok, saved, 1.0), np.inf)
+                n = int(np.argmin(ratio))
+                if ratio[n] < best_ratio:
+                    best, best_ratio = (items[n], keep[n]), ratio[n]
+        if best is None:
+            return None
+        take[best[0]] = best[1]
+
+
+def budget_answer(instance: Instance, take: np.ndarray, budget: float, keys=None) -> np.ndarray:
+    """The budget-mode answer of a greedy scan that ended at ``take``: short groups dropped,
+    and, when that leaves the empty order, :func:`open_one_group`. Shared by ``greedy`` and
+    ``jax-greedy`` so that their answers stay equal."""
+    take = drop_short_groups(instance, take)
+    if not take.any() and instance.families:
+        take = open_one_group(instance, budget, keys)
+    return take
+
+
 def solve_greedy(instance: Instance, mode: str, limit: float) -> Answer:
     """MOQ-aware prioritised greedy (see the module docstring)."""
     budget = limit if mode == "budget" else np.inf
     state, moves = greedy_moves(instance, budget)
     info = {"moves": len(moves)}
     if mode == "budget":
-        return Answer(drop_short_groups(instance, state.take), "feasible", "", info)
+        return Answer(budget_answer(instance, state.take, budget), "feasible", "", info)
     take, status, message = _cut_moves(instance, moves, mode, limit)
     return Answer(take, status, message, info)
 

@@ -70,9 +70,9 @@ import numpy as np
 from jax import lax
 from jax.experimental.xla_metadata import set_xla_metadata
 
-from ..core._kernel import allowance, drop_short_groups, moq_floor
+from ..core._kernel import allowance, moq_floor
 from ..core._dense import bucket
-from ._greedy import greedy_keys
+from ._greedy import budget_answer, greedy_keys
 from ..core._instance import Instance
 from ..core._precision import float64
 from ..core._result import Answer
@@ -585,7 +585,7 @@ def take_after(instance: Instance, run: GreedyRun, count: int) -> np.ndarray:
 def _answer(instance: Instance, run: GreedyRun, mode: str, limit: float, info: dict) -> Answer:
     info = {"moves": run.moves, **info}
     if mode == "budget":
-        return Answer(drop_short_groups(instance, run.take), "feasible", "", info)
+        return Answer(budget_answer(instance, run.take, limit), "feasible", "", info)
     take, status, message = cut_moves(instance, run, mode, limit)
     return Answer(take, status, message, info)
 
