@@ -252,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the rows with a 'selected' column here ('-': stdout)")
     p.add_argument("--json", action="store_true", help="print one JSON object per instance")
     p.add_argument("--time-limit", type=_seconds, dest="time_limit",
-                   help="seconds, for methods that take one (milp; auto's default: 50)")
+                   help="seconds; every method stops at it with the best order it holds, status "
+                   "time_limit (compiled JAX calls are not cut; auto's milp default: 50)")
     p.add_argument("--seed", type=int, help="random seed, for randomised methods (search, relax)")
     p.set_defaults(handler=_cmd_solve)
 

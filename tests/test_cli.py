@@ -67,8 +67,8 @@ def test_missing_file_and_missing_mode(tmp_path, capsys):
 def test_an_option_the_method_does_not_take_is_one_clean_error(tmp_path, capsys):
     out = tmp_path / "never.csv"
     code = main(["solve", EXAMPLE, "--budget", "1500", "--method", "greedy",
-                 "--time-limit", "5", "--out", str(out)])
+                 "--seed", "5", "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert "'greedy' takes no option 'time_limit'" in err[0]
+    assert "'greedy' takes no option 'seed'" in err[0]
     assert not out.exists()

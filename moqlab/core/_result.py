@@ -15,7 +15,7 @@ MODES = ("budget", "min_target", "max_target")
 # Statuses: what a user can rely on.
 #   optimal            proven optimal (exact methods)
 #   feasible           verified feasible, optimality not proven (heuristics)
-#   time_limit         an exact method stopped at its limit; the order is feasible, see info
+#   time_limit         a time limit stopped the method; the order is the best it held
 #   target_unreachable target mode: no budget-optimal order reaches the target (see design)
 #   infeasible         the verifier rejected the method's answer (a bug: reported, never hidden)
 

@@ -25,6 +25,7 @@ import numpy as np
 from ..core._kernel import allowance, cumulative_table, grid_step, moq_floor, snap
 from ..core._errors import MOQSizeError
 from ..core._frontier import frontier_indices, pick_target, reduce_candidates
+from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._instance import Instance
 from ..core._options import Option
 from ..core._result import Answer
@@ -34,6 +35,7 @@ OPTIONS = (
            "than this", minimum=1),
     Option("chunk", int, 1 << 16, "orders scored per vectorised chunk (memory vs speed)",
            minimum=1),
+    TIME_LIMIT_OPTION,
 )
 
 DEFAULT_MAX_ORDERS = 1 << 24
@@ -42,9 +44,11 @@ CHUNK = 1 << 16
 
 def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
                      chunk: int = CHUNK, prefer_larger_target: bool = True,
-                     budget: float | None = None):
+                     budget: float | None = None, deadline: Deadline | None = None):
     """Frontier candidates among all valid orders: ``(index, reward, cost, target)`` arrays,
-    ``index`` being the mixed-radix number of the order (decode with :func:`decode`)."""
+    ``index`` being the mixed-radix number of the order (decode with :func:`decode`). A
+    passed ``deadline`` stops between chunks (the candidates then cover the orders visited;
+    the empty order, number 0, is always among them)."""
     radix = instance.item_length + 1
     n_orders = math.prod(int(r) for r in radix)
     if n_orders > max_orders:
@@ -82,6 +86,8 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
     high = np.arange(n_low, instance.n_items)
     kept = [[], [], [], []]
     for h in range(n_orders // low_size):
+        if h and deadline is not None and deadline.stop_if_passed():
+            break
         high_take = decode(np.array([h]), radix[n_low:])[0]
         high_sums, high_groups = partial(high, high_take)
         reward, cost, target = (snap(lo + hi, step)
@@ -110,19 +116,28 @@ def decode(index: np.ndarray, radix: np.ndarray) -> np.ndarray:
 
 
 def solve_enumerate(instance: Instance, mode: str, limit: float,
-                    max_orders: int = DEFAULT_MAX_ORDERS, chunk: int = CHUNK) -> Answer:
-    """Exact answer in any mode by visiting every order (refuses above ``max_orders``)."""
+                    max_orders: int = DEFAULT_MAX_ORDERS, chunk: int = CHUNK,
+                    time_limit: float | None = None) -> Answer:
+    """Exact answer in any mode by visiting every order (refuses above ``max_orders``).
+    ``time_limit`` stops between chunks: the answer is then the best among the orders
+    visited, status ``time_limit``."""
+    deadline = Deadline(time_limit)
     prefer_larger = mode != "max_target"
     budget = limit if mode == "budget" else None
     index, reward, cost, target = enumerate_orders(instance, max_orders, chunk, prefer_larger,
-                                                   budget)
+                                                   budget, deadline)
     front = frontier_indices(reward, cost, target, prefer_larger)
     radix = instance.item_length + 1
     info = {"orders": math.prod(int(r) for r in radix), "frontier": int(front.size)}
+    stopped = ("time_limit", deadline.message("the enumeration")) if deadline.stopped \
+        else None
     if mode == "budget":
         best = front[-1]
-        return Answer(decode(index[[best]], radix)[0], "optimal", "", info)
+        status, message = stopped or ("optimal", "")
+        return Answer(decode(index[[best]], radix)[0], status, message, info)
     position, status, message = pick_target(target[front], mode, limit)
+    if stopped:
+        status, message = stopped
     if position < 0:
         return Answer(np.zeros(instance.n_items, dtype=np.int64), status, message, info)
     return Answer(decode(index[[front[position]]], radix)[0], status, message, info)

@@ -51,10 +51,11 @@ from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_
                             group_totals, lift_group, moq_floor, opening_runs, order_totals,
                             prefix_sums)
 from ..core._dense import dense_lines
+from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._instance import Instance
 from ..core._result import Answer
 
-OPTIONS = ()  # greedy and roundup take no options
+OPTIONS = (TIME_LIMIT_OPTION,)  # greedy and roundup
 
 FREE_COST = 1e-12
 
@@ -259,14 +260,17 @@ class _Scan:
                 return [], (k, g)
         return bundle, None
 
-    def run(self, start_take=None) -> list[list[int]]:
-        """Scan every positive-key line; returns the moves (line lists)."""
+    def run(self, start_take=None, deadline: Deadline | None = None) -> list[list[int]]:
+        """Scan every positive-key line; returns the moves (line lists). A passed
+        ``deadline`` stops the scan between moves (every move keeps the order valid)."""
         inst = self.instance
         if start_take is not None:
             for j in np.flatnonzero(inst.selection_from_take(start_take)).tolist():
                 self.add(int(self.position[j]))
         moves = []
         for p in range(self.active):
+            if deadline is not None and p % 256 == 0 and deadline.stop_if_passed():
+                break
             i = self.item_at[p]
             if not self.usable[i] or self.take[i] != self.rank_at[p]:
                 continue
@@ -307,13 +311,14 @@ class _Scan:
         return state
 
 
-def greedy_moves(instance: Instance, budget: float, start_take=None, keys=None):
+def greedy_moves(instance: Instance, budget: float, start_take=None, keys=None,
+                 deadline: Deadline | None = None):
     """Run the MOQ-aware scan, from the empty order or from the valid order ``start_take``;
     returns the final state and the list of moves (line lists). ``keys``: a precomputed
-    ``greedy_keys(instance)``."""
+    ``greedy_keys(instance)``; ``deadline`` may stop the scan early."""
     key, order = keys if keys is not None else greedy_keys(instance)
     scan = _Scan(instance, key, order, budget)
-    moves = scan.run(start_take)
+    moves = scan.run(start_take, deadline)
     return scan.state(), moves
 
 
@@ -471,14 +476,22 @@ def budget_answer(instance: Instance, take: np.ndarray, budget: float, keys=None
     return take
 
 
-def solve_greedy(instance: Instance, mode: str, limit: float) -> Answer:
-    """MOQ-aware prioritised greedy (see the module docstring)."""
+def solve_greedy(instance: Instance, mode: str, limit: float,
+                 time_limit: float | None = None) -> Answer:
+    """MOQ-aware prioritised greedy (see the module docstring). ``time_limit`` stops the
+    scan between moves (status ``time_limit``)."""
+    deadline = Deadline(time_limit)
     budget = limit if mode == "budget" else np.inf
-    state, moves = greedy_moves(instance, budget)
+    state, moves = greedy_moves(instance, budget, deadline=deadline)
     info = {"moves": len(moves)}
     if mode == "budget":
-        return Answer(budget_answer(instance, state.take, budget), "feasible", "", info)
-    take, status, message = _cut_moves(instance, moves, mode, limit)
+        take = drop_short_groups(instance, state.take) if deadline.stopped else \
+            budget_answer(instance, state.take, budget)
+        status, message = "feasible", ""
+    else:
+        take, status, message = _cut_moves(instance, moves, mode, limit)
+    if deadline.stopped:
+        status, message = "time_limit", deadline.message("the greedy scan")
     return Answer(take, status, message, info)
 
 
@@ -531,18 +544,25 @@ def _roundup_take(instance: Instance, budget: float) -> np.ndarray:
         take[fam.item_group == g] = 0
 
 
-def solve_roundup(instance: Instance, mode: str, limit: float) -> Answer:
+def solve_roundup(instance: Instance, mode: str, limit: float,
+                  time_limit: float | None = None) -> Answer:
     """Order ignoring MOQs, then round short groups up if the budget allows, else drop them.
 
     In the target modes the budget is grown by bisection over the MOQ-free order's spend
-    until the rounded order reaches (min-target) or stays within (max-target) the target."""
+    until the rounded order reaches (min-target) or stays within (max-target) the target;
+    ``time_limit`` stops the bisection between steps (one pass, in budget mode, is not cut)."""
     if mode == "budget":
         return Answer(_roundup_take(instance, limit), "feasible", "")
-    return _bisect_budget(instance, mode, limit, _roundup_take)
+    deadline = Deadline(time_limit)
+    answer = _bisect_budget(instance, mode, limit, _roundup_take, deadline=deadline)
+    if deadline.stopped:
+        answer = answer._replace(status="time_limit",
+                                 message=deadline.message("the bisection over budgets"))
+    return answer
 
 
 def _bisect_budget(instance: Instance, mode: str, limit: float, order_for_budget,
-                   steps: int = 60) -> Answer:
+                   steps: int = 60, deadline: Deadline | None = None) -> Answer:
     """Smallest budget (min-target) / largest budget (max-target) found by bisection whose
     order meets the target rule; the target of these orders is not monotone in the budget,
     so this is a heuristic reading of the mode."""
@@ -559,6 +579,8 @@ def _bisect_budget(instance: Instance, mode: str, limit: float, order_for_budget
                           f"the order stops growing at target {target_of(full):g} < {limit:g}")
         lo, hi, best = 0.0, total_cost, full
         for _ in range(steps):
+            if deadline is not None and deadline.stop_if_passed():
+                break
             mid = 0.5 * (lo + hi)
             take = order_for_budget(instance, mid)
             if target_of(take) >= limit - margin:
@@ -573,6 +595,8 @@ def _bisect_budget(instance: Instance, mode: str, limit: float, order_for_budget
     if target_of(best) > limit + margin:
         best = empty
     for _ in range(steps):
+        if deadline is not None and deadline.stop_if_passed():
+            break
         mid = 0.5 * (lo + hi)
         take = order_for_budget(instance, mid)
         if target_of(take) <= limit + margin:

@@ -78,7 +78,9 @@ from ..core._precision import float64
 from ..core._result import Answer
 from ..core._options import Option
 
-OPTIONS: tuple[Option, ...] = ()
+OPTIONS = (Option("time_limit", float, None, "accepted for a uniform interface: the scan is "
+                  "one compiled call and is never cut (it is linear in the lines)", minimum=0,
+                  strict=True, nullable=True),)
 from ..core._sharding import shard_batch, sharded
 
 # ------------------------------------------------------------------ keys (host)
@@ -591,7 +593,8 @@ def _answer(instance: Instance, run: GreedyRun, mode: str, limit: float, info: d
 
 
 @float64
-def solve_jax_greedy_batch(instances: Sequence[Instance], mode: str, limits, **options) -> list[Answer]:
+def solve_jax_greedy_batch(instances: Sequence[Instance], mode: str, limits,
+                           time_limit: float | None = None, **options) -> list[Answer]:
     """``jax-greedy`` on a batch (one compiled, vmapped scan; sharded over local devices when
     more than one local device is present, see :mod:`moqlab.core._sharding`)."""
     if options:

@@ -54,6 +54,7 @@ import numpy as np
 
 from ..core._kernel import cumulative_table, moq_floor
 from ._greedy import FREE_COST
+from ..core._clock import Deadline
 from ..core._instance import Instance
 from ..core._precision import float64
 from ..core._dense import same_shape_groups
@@ -193,7 +194,8 @@ def _flips(tb: Tables, pattern: np.ndarray, pairs: bool) -> list[np.ndarray]:
 def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 150,
                           random_starts: int = 8, random_priced: int = 150, seed: int = 0,
                           iterations: int = ITERATIONS, repairs: int = REPAIRS,
-                          max_rows: int = ROWS, streams=None) -> list[Found]:
+                          max_rows: int = ROWS, streams=None,
+                          deadline: Deadline | None = None) -> list[Found]:
     """:func:`_search_same_shape` on the lanes grouped by the padded sizes of their pricing
     rows, so that a lane's answer does not depend on the other lanes of the batch.
     ``streams[b]``: lane ``b``'s random stream (default its position)."""
@@ -205,14 +207,16 @@ def search_patterns_batch(instances, budgets, seeds=None, *, max_priced: int = 1
         part = _search_same_shape([instances[n] for n in members], [tbs[n] for n in members],
                                   [budgets[n] for n in members], [seeds[n] for n in members],
                                   [streams[n] for n in members], max_priced, random_starts,
-                                  random_priced, seed, iterations, repairs, max_rows)
+                                  random_priced, seed, iterations, repairs, max_rows,
+                                  deadline)
         for n, result in zip(members, part):
             found[n] = result
     return found
 
 
 def _search_same_shape(instances, tbs, budgets, seeds, streams, max_priced, random_starts,
-                       random_priced, seed, iterations, repairs, max_rows) -> list[Found]:
+                       random_priced, seed, iterations, repairs, max_rows,
+                       deadline=None) -> list[Found]:
     """Best-improvement pattern search on several (instance, budget) lanes at once: every
     round prices the flips of all walkers of all lanes in one batched call
     (:func:`moqlab.heuristics._pricing.price_rows`), warm-started from the walker's multipliers.
@@ -263,7 +267,7 @@ def _search_same_shape(instances, tbs, budgets, seeds, streams, max_priced, rand
             w.value = priced[w.lane].get(w.pattern.tobytes())
         active = [w for w in walkers if w.value is not None
                   and 0 < tbs[w.lane].floor.shape[0] <= MAX_SWITCHES]
-        while active:
+        while active and not (deadline is not None and deadline.stop_if_passed()):
             flips = [_flips(tbs[w.lane], w.pattern, w.pairs) for w in active]
             price([(w.lane, f, w.value) for w, fs in zip(active, flips) for f in fs])
             still = []

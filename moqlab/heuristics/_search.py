@@ -80,14 +80,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups, moq_floor,
+from ..core._kernel import (GroupLines, allowance, cumulative_table, moq_floor,
                             opening_runs, order_totals)
 from ..core._dense import bucket, same_shape_groups
 from ..core._check import check
 from ..core._frontier import pick_candidate
+from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._instance import Instance
 from ..core._precision import float64
 from ._jax_greedy import capped_keys, greedy_runs, take_after, cut_moves
+from ._greedy import budget_answer
 from ._pattern import search_patterns_batch
 from ..core._result import Answer
 from ..core._options import Option
@@ -100,6 +102,7 @@ OPTIONS = (
     Option("polish_moves", int, 500, "host best-improvement moves (0: no polish)", minimum=0),
     Option("patterns", int, 150, "group patterns priced per lane and phase (0: no pattern "
            "phase)", minimum=0),
+    TIME_LIMIT_OPTION,
 )
 from ..core._sharding import shard_batch
 
@@ -303,7 +306,8 @@ _search_lanes = jax.jit(jax.vmap(_lane_search, in_axes=(0, None, None, None)),
 POLISH_MAX_ITEMS = 4096  # pairwise swaps are [I, I]: skipped above this size
 
 
-def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.ndarray:
+def polish(instance: Instance, take, budget: float, max_moves: int = 500,
+           deadline: Deadline | None = None) -> np.ndarray:
     """Best-improvement descent on one order (host, numpy): add the next line of an item,
     remove the last line of an item, or trade (remove the last line of ``i``, add the next
     line of ``j``); each move keeps every group empty or at its threshold and the budget.
@@ -337,6 +341,8 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500) -> np.
         take[i] += 1 if up else -1
 
     for _ in range(max_moves):
+        if deadline is not None and deadline.stop_if_passed():
+            break
         can_add = take < length
         nxt = start[:-1] + np.minimum(take, length - 1)
         can_rem = take > 0
@@ -439,8 +445,13 @@ def _best_budget_take(instance: Instance, candidates, budget: float):
 @float64
 def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
                        restarts: int = 16, steps: int = 2000, budgets: int = 8,
-                       polish_moves: int = 500, patterns: int = 150) -> list[Answer]:
-    """``search`` on a batch (see the module docstring)."""
+                       polish_moves: int = 500, patterns: int = 150,
+                       time_limit: float | None = None) -> list[Answer]:
+    """``search`` on a batch (see the module docstring). ``time_limit`` bounds the whole
+    call: a passed deadline skips the phases left (the compiled greedy and annealing calls
+    are not cut) and stops the pattern search and the polish between steps; the answers
+    are then the best orders found so far, status ``time_limit``."""
+    deadline = Deadline(time_limit)
     instances = list(instances)
     if not instances:
         return []
@@ -458,7 +469,7 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
     lane_stream = []  # a lane's random stream: its budget's index within its instance
     for b, (inst, run, lim, order) in enumerate(zip(instances, runs, limits, orders)):
         if mode == "budget":
-            start = drop_short_groups(inst, run.take)
+            start = budget_answer(inst, run.take, float(lim))
             plan = [(float(lim), start)]
             extra.append([start])
         else:
@@ -477,11 +488,14 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             lane_start.append(start)
             lane_owner.append(b)
     phases = {"greedy_seconds": lap()}
+    live = not deadline.stop_if_passed()
     results = _anneal_phase(lane_inst, lane_order, lane_budget, lane_start, lane_stream, seed,
-                            restarts, steps)
+                            restarts, steps if live else 0)
     phases["anneal_seconds"] = lap()
     found_by = [[] for _ in instances]
-    by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, lane_stream, patterns, seed)
+    live = not deadline.stop_if_passed()
+    by_pattern = _pattern_phase(lane_inst, lane_budget, lane_start, lane_stream,
+                                patterns if live else 0, seed, deadline)
     phases["pattern_seconds"] = lap()
     for owner, budget, (takes, found), extra_take in zip(lane_owner, lane_budget, results,
                                                           by_pattern):
@@ -497,20 +511,27 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, seed: i
             best = _best_budget_take(inst, cands, float(lim))
             if polish_moves:
                 best = _best_budget_take(inst, [best, polish(inst, best, float(lim),
-                                                              polish_moves)], float(lim))
-            answers.append(Answer(best, "feasible", "", info))
+                                                              polish_moves, deadline)],
+                                         float(lim))
+            answers.append(_stopped(Answer(best, "feasible", "", info), deadline))
             continue
         cands = list(extra[b])
         for budget, takes in found_by[b]:
             best = _best_budget_take(inst, takes, budget)
             if best is not None and polish_moves:
-                best = _best_budget_take(inst, [best, polish(inst, best, budget, polish_moves)],
-                                         budget)
+                best = _best_budget_take(
+                    inst, [best, polish(inst, best, budget, polish_moves, deadline)], budget)
             if best is not None:
                 cands.append(best)
-        answers.append(_pick_target(inst, cands, mode, float(lim), info))
+        answers.append(_stopped(_pick_target(inst, cands, mode, float(lim), info), deadline))
     phases["polish_seconds"] = lap()
     return answers
+
+
+def _stopped(answer: Answer, deadline: Deadline) -> Answer:
+    if not deadline.stopped:
+        return answer
+    return answer._replace(status="time_limit", message=deadline.message("the search"))
 
 
 ANNEAL_MAX_LINES = 50_000  # an annealing step costs O(items + groups) on a CPU
@@ -532,7 +553,8 @@ def _anneal_phase(instances, orders, budgets, starts, streams, seed: int, restar
     return out
 
 
-def _pattern_phase(instances, budgets, starts, streams, max_priced: int, seed: int):
+def _pattern_phase(instances, budgets, starts, streams, max_priced: int, seed: int,
+                   deadline: Deadline | None = None):
     """Best order of the pattern search (:mod:`moqlab.heuristics._pattern`) for every lane, ``None``
     where it found none or the phase does not apply (off, or above ``PATTERN_MAX_LINES``)."""
     chosen = [n for n, inst in enumerate(instances)
@@ -543,7 +565,8 @@ def _pattern_phase(instances, budgets, starts, streams, max_priced: int, seed: i
                                       [budgets[n] for n in chosen],
                                       [[starts[n]] for n in chosen], max_priced=max_priced,
                                       random_priced=max_priced, seed=seed,
-                                      streams=[streams[n] for n in chosen])
+                                      streams=[streams[n] for n in chosen],
+                                      deadline=deadline)
         for n, result in zip(chosen, found):
             out[n] = result.take
     return out

@@ -79,6 +79,7 @@ from ..core._kernel import (allowance, drop_short_groups, group_totals, lift_gro
 from ..core._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
 from ..core._frontier import pick_candidate
 from ..heuristics._greedy import greedy_keys, greedy_moves
+from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._instance import Instance
 from ..core._precision import float64
 from ..core._result import Answer
@@ -95,6 +96,7 @@ OPTIONS = (
     Option("tau_end", float, 0.02, "last temperature", minimum=0, strict=True),
     Option("budgets", int, 16, "target modes: budgets on the grid", minimum=2),
     Option("lp", bool, True, "also solve HiGHS's LP relaxation (info['lp_bound'])"),
+    TIME_LIMIT_OPTION,
 )
 
 
@@ -410,14 +412,16 @@ def _budget_grid(instance: Instance, n: int) -> np.ndarray:
 
 
 def _candidates(instance: Instance, takes, values, violations, budgets, keys,
-                repair_budget: float | None = None):
+                repair_budget: float | None = None, deadline: Deadline | None = None):
     """Repair every rounded restart (deduplicated) at its budget (or at ``repair_budget``
     when given); returns a list of ``(take, relax_value, violation, relax_budget,
-    repair_budget)``."""
+    repair_budget)``. A passed ``deadline`` stops the repairs (the first is always made)."""
     out, seen = [], {}
     for b, budget in enumerate(budgets):
         target = float(budget) if repair_budget is None else float(repair_budget)
         for r in range(takes.shape[1]):
+            if out and deadline is not None and deadline.stop_if_passed():
+                return out
             raw = takes[b, r, :instance.n_items]
             signature = (target, raw.tobytes())
             if signature not in seen:
@@ -455,7 +459,8 @@ def _refined_budgets(instance: Instance, mode: str, limit: float, candidates, n:
 
 
 def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, restarts: int,
-                 budgets: int, cfg: RelaxConfig, with_bound: bool) -> list[Answer]:
+                 budgets: int, cfg: RelaxConfig, with_bound: bool,
+                 deadline: Deadline) -> list[Answer]:
     # The batch axis is padded to a power of two (copies of the first instance, results
     # discarded) so that batches of similar sizes share one compiled function.
     padding = [instances[0]] * (bucket(len(instances)) - len(instances))
@@ -474,7 +479,7 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
     (takes, values, _, violations), (comp, run) = run_relaxation(dense, grids, keys, cfg)
     greedy = [greedy_keys(inst) for inst in instances]
     all_candidates = [_candidates(inst, takes[n], values[n], violations[n], grids[n], greedy[n],
-                                  limits[n] if mode == "budget" else None)
+                                  limits[n] if mode == "budget" else None, deadline)
                       for n, inst in enumerate(instances)]
     if mode == "budget":  # the repair of the empty rounding (greedy from scratch) as a floor
         for n, inst in enumerate(instances):
@@ -485,7 +490,7 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
         fine = [_refined_budgets(inst, mode, lim, cands, budgets)
                 for inst, lim, cands in zip(instances, limits, all_candidates)]
         todo = [n for n, f in enumerate(fine) if f is not None]
-        if todo:
+        if todo and not deadline.stop_if_passed():
             grids2 = np.stack([fine[n] if n < len(fine) and fine[n] is not None else grids[n]
                                for n in range(grids.shape[0])])
             keys2 = jnp.broadcast_to(jax.random.split(jax.random.fold_in(key, 1), restarts),
@@ -494,7 +499,7 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
             comp, run = comp + c2, run + r2
             for n in todo:
                 all_candidates[n] += _candidates(instances[n], takes2[n], values2[n], viol2[n],
-                                                 grids2[n], greedy[n])
+                                                 grids2[n], greedy[n], deadline=deadline)
     answers = []
     for inst, lim, cands in zip(instances, limits, all_candidates):
         index, status, message = _pick(inst, mode, float(lim), cands)
@@ -510,6 +515,8 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
                 "compile_seconds": comp, "run_seconds": run / len(instances)}
         if with_bound:
             info["lp_bound"] = lp_bound(inst, budget)
+        if deadline.stopped:
+            status, message = "time_limit", deadline.message("the repairs")
         answers.append(Answer(take, status, message, info))
     return answers
 
@@ -518,13 +525,17 @@ def _solve_group(instances: Sequence[Instance], mode: str, limits, seed: int, re
 def solve_relax_batch(instances: Sequence[Instance], mode: str, limits, seed: int = 0,
                       restarts: int = 8, steps: int = 1600, outer: int = 16,
                       learning_rate: float = 0.1, rho: float = 10.0, tau_start: float = 1.0,
-                      tau_end: float = 0.02, budgets: int = 16, lp: bool = True) -> list[Answer]:
+                      tau_end: float = 0.02, budgets: int = 16, lp: bool = True,
+                      time_limit: float | None = None) -> list[Answer]:
     """Relax-round-repair on many instances in one compiled call per family count.
 
     ``restarts`` random starts per instance (keys from ``seed``), ``steps`` Adam steps in
     ``outer`` dual-ascent / temperature rounds; target modes use grids of ``budgets``
     budgets (see the module docstring); ``lp=False`` skips the HiGHS LP bound.
+    ``time_limit`` bounds the whole call: the compiled relaxations are not cut, the repairs
+    and the target modes' refinement stop once it has passed (status ``time_limit``).
     """
+    deadline = Deadline(time_limit)
     cfg = RelaxConfig(int(steps), int(outer), float(learning_rate), float(rho),
                       float(tau_start), float(tau_end))
     limits = np.broadcast_to(np.asarray(limits, dtype=np.float64), (len(instances),))
@@ -535,7 +546,8 @@ def solve_relax_batch(instances: Sequence[Instance], mode: str, limits, seed: in
     for members in same_shape_groups(shapes).values():
         group = [instances[n] for n in members]
         for n, ans in zip(members, _solve_group(group, mode, limits[members], int(seed),
-                                                int(restarts), int(budgets), cfg, lp)):
+                                                int(restarts), int(budgets), cfg, lp,
+                                                deadline)):
             answers[n] = ans
     return answers
 
