@@ -72,7 +72,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ..core._kernel import allowance
+from ..core._kernel import allowance, group_totals
 from ..core._check import TOLERANCE, check
 from ..core._errors import MOQInputError
 from ..core._frontier import pick_target
@@ -327,13 +327,12 @@ class Run:
     def columns_of(self, take: np.ndarray) -> np.ndarray:
         """Full column vector (x and y) of the order ``take``."""
         inst = self.instance
-        selected = inst.selection_from_take(take).astype(np.float64)
+        selected = inst.selection_from_take(take)
         values = np.zeros(self.model.n_cols)
         values[:inst.n_lines] = selected
-        for fam, (groups, y_cols) in zip(inst.families, self.model.open_columns):
+        for (groups, y_cols), (_, used) in zip(self.model.open_columns,
+                                               group_totals(inst, selected)):
             if groups.size:
-                used = np.bincount(fam.item_group[inst.line_item], weights=selected,
-                                   minlength=fam.n_groups)
                 values[y_cols] = used[groups] > 0
         return values
 

@@ -80,7 +80,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..core._kernel import (GroupLines, allowance, cumulative_table, moq_floor,
+from ..core._kernel import (GroupLines, allowance, cumulative_table, group_totals, moq_floor,
                             opening_runs, order_totals)
 from ..core._dense import bucket, same_shape_groups
 from ..core._check import check
@@ -324,8 +324,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     pairs = n <= POLISH_MAX_ITEMS
     selected = instance.selection_from_take(take)
     spent = float(instance.cost[selected].sum())
-    totals = [np.bincount(group[instance.line_item], weights=np.where(selected, oq, 0.0),
-                          minlength=floor.size) for group, oq, floor, _ in fams]
+    totals = [total for total, _ in group_totals(instance, selected)]
     counts = [np.bincount(group, weights=take > 0, minlength=floor.size)
               for group, _, floor, _ in fams]
 
