@@ -20,11 +20,13 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import sys
 import time
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from .core._kernel import allowance
 from .core._errors import MOQInputError
@@ -170,7 +172,7 @@ def _as_unreachable(instance: Instance, answer: Answer, limit: float) -> Answer:
 
 
 def solve(instance, *, budget=None, min_target=None, max_target=None, method: str = "auto",
-          **options):
+          progress: bool = True, **options):
     """Solve one instance (or every instance of a :class:`Batch`) in one mode.
 
     Parameters
@@ -183,8 +185,11 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         ``time_limit`` unless one is given: ``optimal`` when HiGHS proves it, else
         ``time_limit`` with HiGHS's bound and gap in ``info``; in target modes the MILP up
         to 2,000 lines, else ``search``).
-    **options : passed to the method (e.g. ``time_limit`` for ``milp``, ``seed``); an
-        option the method does not take is a :class:`MOQInputError`.
+    progress : for a batch solved instance by instance, a progress bar (tqdm, on standard
+        error) once the batch has run for two seconds; ``False`` turns it off.
+    **options : passed to the method (``time_limit`` for every method, ``seed`` for the
+        randomised ones, see :func:`show_options`); an option the method does not take is a
+        :class:`MOQInputError`.
 
     Returns
     -------
@@ -195,7 +200,8 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         raise MOQInputError(f"solve takes an Instance or a Batch, not the path {instance!r}; "
                             "read the table first: moqlab.read_lines(path)")
     if isinstance(instance, (Batch, Sequence)) and not isinstance(instance, Instance):
-        return solve_batch(list(instance), method=method, **{mode: limit}, **options)
+        return solve_batch(list(instance), method=method, **{mode: limit}, progress=progress,
+                           **options)
     if not isinstance(instance, Instance):
         raise MOQInputError(f"expected an Instance or Batch, got {type(instance).__name__}")
     if np.ndim(limit) != 0:
@@ -215,11 +221,15 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
 
 
 def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
-                max_target=None, method: str = "auto", **options) -> list[Result]:
+                max_target=None, method: str = "auto", progress: bool = True,
+                **options) -> list[Result]:
     """Solve many instances; batched methods (JAX) solve them in one compiled call.
 
     The limit is a scalar (for every instance) or one per instance. ``seconds`` of each
     result is the batch's wall time divided by its size. Defaults are :func:`solve`'s.
+    Instance-by-instance batches (``auto`` and the methods without a batch function) show a
+    progress bar after two seconds unless ``progress=False``; a ``time_limit`` applies to
+    each instance there, and to the whole call of a batched method.
     """
     mode, limit = parse_mode(budget, min_target, max_target)
     instances = list(instances)
@@ -232,14 +242,18 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
         raise MOQInputError(f"{mode} takes a scalar or one value per instance: got "
                             f"{limit.size} values for {len(instances)} instances")
     limits = np.broadcast_to(limit, (len(instances),))
-    if method == "auto":
-        return [solve(inst, method="auto", **{mode: float(lim)}, **options)
-                for inst, lim in zip(instances, limits)]
-    fn_batch = _load(method, batch=True)
-    options = _checked_options(method, options)
+    fn_batch = None if method == "auto" else _load(method, batch=True)
+    if method != "auto":
+        options = _checked_options(method, options)
     if fn_batch is None:
-        return [solve(inst, method=method, **{mode: float(lim)}, **options)
-                for inst, lim in zip(instances, limits)]
+        bar = tqdm(total=len(instances), desc=f"moqlab {method}", unit="order", delay=2.0,
+                   disable=not progress or len(instances) < 2, file=sys.stderr)
+        results = []
+        with bar:
+            for inst, lim in zip(instances, limits):
+                results.append(solve(inst, method=method, **{mode: float(lim)}, **options))
+                bar.update()
+        return results
     start = time.perf_counter()
     answers: list[Answer | None] = [None] * len(instances)
     lost = [n for n, (inst, lim) in enumerate(zip(instances, limits))
@@ -283,7 +297,7 @@ def _per_instance(batch: Batch, mode: str, value):
 
 
 def moqsolv(frame: pd.DataFrame, *, budget=None, min_target=None, max_target=None,
-            method: str = "auto", **options) -> pd.Series:
+            method: str = "auto", progress: bool = True, **options) -> pd.Series:
     """The pandas front, after Lokad's ``moqsolv``: a boolean Series aligned with ``frame``
     saying which rows (lines) are ordered. A table with an ``instance`` column is solved per
     instance: a scalar limit applies to each; a ``dict`` or ``pd.Series`` keyed by instance
@@ -301,7 +315,7 @@ def moqsolv(frame: pd.DataFrame, *, budget=None, min_target=None, max_target=Non
     limits = {"budget": budget, "min_target": min_target, "max_target": max_target}
     limits = {mode: _per_instance(batch, mode, value) for mode, value in limits.items()
               if value is not None}
-    results = solve(batch, method=method, **limits, **options)
+    results = solve(batch, method=method, **limits, progress=progress, **options)
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected

@@ -29,6 +29,7 @@ import signal
 import sys
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .core._errors import MOQInputError, MOQSizeError
 from .core._instance import read_table, Batch
@@ -108,12 +109,16 @@ def _cmd_solve(args) -> int:
     if args.method == "auto":  # each instance gets the options its picked method takes
         picked_mode = next(name for name, value in mode.items() if value is not None)
         results = []
-        for inst in batch:
-            takes = option_names(auto_pick(inst, picked_mode))
-            results.append(solve(inst, method="auto", **mode,
-                                 **{k: v for k, v in options.items() if k in takes}))
+        with tqdm(total=len(batch), desc="moqlab auto", unit="order", delay=2.0,
+                  disable=args.no_progress or len(batch) < 2, file=sys.stderr) as bar:
+            for inst in batch:
+                takes = option_names(auto_pick(inst, picked_mode))
+                results.append(solve(inst, method="auto", **mode,
+                                     **{k: v for k, v in options.items() if k in takes}))
+                bar.update()
     else:
-        results = solve(batch, method=args.method, **mode, **options)
+        results = solve(batch, method=args.method, **mode, progress=not args.no_progress,
+                        **options)
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected
@@ -255,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds; every method stops at it with the best order it holds, status "
                    "time_limit (compiled JAX calls are not cut; auto's milp default: 50)")
     p.add_argument("--seed", type=int, help="random seed, for randomised methods (search, relax)")
+    p.add_argument("--no-progress", action="store_true", dest="no_progress",
+                   help="no progress bar on standard error for long batches")
     p.set_defaults(handler=_cmd_solve)
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "

@@ -438,3 +438,11 @@ def test_every_method_takes_a_time_limit_and_says_when_it_stopped(method):
     full = moqlab.solve(gen.instance, budget=gen.limit, method=method, time_limit=600,
                         **options.get(method, {}))
     assert full.status != "time_limit"
+
+
+def test_progress_is_quiet_when_asked_and_for_short_batches(capsys):
+    cases = [moqlab.generate.stock(5, seed=n) for n in range(3)]
+    for progress in (True, False):
+        moqlab.solve_batch([g.instance for g in cases], budget=[g.limit for g in cases],
+                           method="greedy", progress=progress)
+        assert capsys.readouterr().err == ""  # under two seconds: no bar either way
