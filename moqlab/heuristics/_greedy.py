@@ -50,7 +50,7 @@ import numpy as np
 from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups,
                             group_totals, lift_group, moq_floor, opening_runs, order_totals,
                             prefix_sums)
-from ..core._dense import dense_lines
+from ..core._dense import bucket, dense_lines
 from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._instance import Instance
 from ..core._result import Answer
@@ -61,14 +61,29 @@ FREE_COST = 1e-12
 
 
 def line_keys(instance: Instance) -> np.ndarray:
-    """Non-increasing (per item) priority of each line: see the module docstring."""
+    """Non-increasing (per item) priority of each line: see the module docstring. The work
+    is quadratic in each item's own ladder length: items are keyed in groups of similar
+    lengths, so one long-ladder item does not make every item pay for its width."""
     if instance.n_lines == 0:
         return np.zeros(0)
     scale = max(1.0, float(np.max(np.abs(instance.cost))))
     cost = np.maximum(instance.cost, FREE_COST * scale)
     reward = dense_lines(instance, instance.reward)
     cost = dense_lines(instance, cost)
-    length = instance.item_length[:, None]
+    key = np.full(reward.shape, np.inf)
+    length = instance.item_length
+    width_of = np.array([bucket(int(n)) for n in length])
+    for width in np.unique(width_of).tolist():
+        items = np.flatnonzero(width_of == width)
+        width = min(width, reward.shape[1])
+        key[items, :width] = _ladder_keys(reward[items, :width], cost[items, :width],
+                                          length[items, None])
+    return key[instance.line_item, instance.line_rank]
+
+
+def _ladder_keys(reward: np.ndarray, cost: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """``key[i, t] = min_{a <= t} max_{b >= t} (R[b + 1] - R[a]) / (C[b + 1] - C[a])`` over
+    each item's ladder (``R, C`` its running sums; columns past ``length`` ignored)."""
     width = reward.shape[1]
     cum_r, cum_c = prefix_sums(reward), prefix_sums(cost)
     column = np.arange(width)[None, :]
@@ -79,7 +94,7 @@ def line_keys(instance: Instance) -> np.ndarray:
         ratio = np.where((column >= a) & (column < length), ratio, -np.inf)
         best_end = np.maximum.accumulate(ratio[:, ::-1], axis=1)[:, ::-1]
         key = np.where(column >= a, np.minimum(key, best_end), key)
-    return key[instance.line_item, instance.line_rank]
+    return key
 
 
 def _running_min_per_item(instance: Instance, key: np.ndarray) -> np.ndarray:
