@@ -233,6 +233,12 @@ class _Scan:
         closure that cannot reach its threshold with usable lines."""
         item_at, usable = self.item_at, self.usable
         bundle, in_bundle, bundle_total = [], set(), {}
+        closed_of = {}  # counts do not change while a bundle is built: one lookup per item
+
+        def closed(item):
+            if item not in closed_of:
+                closed_of[item] = self.closed(item)
+            return closed_of[item]
 
         def put(q):
             bundle.append(q)
@@ -242,7 +248,7 @@ class _Scan:
                 bundle_total[cell] = bundle_total.get(cell, 0.0) + self.oq_at[k][q]
 
         put(p)
-        first = self.closed(item_at[p])
+        first = closed(item_at[p])
         closure = set(first)
         pending = list(first)  # family order (popped from the end), not set order: reproducible
         while pending:
@@ -258,7 +264,7 @@ class _Scan:
                     break
                 if q in in_bundle or not usable[item_at[q]]:
                     continue
-                if any(c not in closure for c in self.closed(item_at[q])):
+                if any(c not in closure for c in closed(item_at[q])):
                     deferred.append(q)
                     continue
                 put(q)
@@ -266,7 +272,7 @@ class _Scan:
             for q in deferred:
                 if total >= floor:
                     break
-                new = [c for c in self.closed(item_at[q]) if c not in closure]
+                new = [c for c in closed(item_at[q]) if c not in closure]
                 put(q)
                 total += oq[q]
                 closure.update(new)
