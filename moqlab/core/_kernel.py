@@ -184,3 +184,26 @@ def opening_runs(fam, members: np.ndarray, starts: np.ndarray) -> np.ndarray:
         reached = np.flatnonzero(np.cumsum(oq[starts[g]:starts[g + 1]]) >= floor[g])
         runs[g] = reached[0] + 1 if reached.size else -1
     return runs
+
+
+# -------------------------------------------------------------- target cut
+
+
+def target_cut(move_target, mode: str, limit: float) -> tuple[int, str, str]:
+    """How many moves of a growing order a target mode keeps, given each move's target:
+    min-target, the first prefix whose target reaches ``limit`` (all moves and
+    ``target_unreachable`` when none does); max-target, the moves before the first prefix
+    that exceeds it. Returns ``(count, status, message)``, status ``feasible`` otherwise."""
+    target = np.cumsum(np.asarray(move_target, dtype=np.float64))
+    margin = allowance(limit)
+    if mode == "min_target":
+        reached = np.flatnonzero(target >= limit - margin)
+        if limit <= margin:
+            return 0, "feasible", ""
+        if reached.size:
+            return int(reached[0]) + 1, "feasible", ""
+        return (target.size, "target_unreachable",
+                f"the greedy order stops growing at target "
+                f"{target[-1] if target.size else 0.0:g} < {limit:g}")
+    over = np.flatnonzero(target > limit + margin)
+    return (int(over[0]) if over.size else target.size), "feasible", ""

@@ -49,7 +49,7 @@ import numpy as np
 
 from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups,
                             group_totals, lift_group, moq_floor, opening_runs, order_totals,
-                            prefix_sums)
+                            prefix_sums, target_cut)
 from ..core._dense import bucket, dense_lines
 from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._instance import Instance
@@ -368,21 +368,7 @@ def shed_to_budget(instance: Instance, take: np.ndarray, budget: float) -> np.nd
 
 def _cut_moves(instance: Instance, moves, mode: str, limit: float):
     """Target modes: the prefix of the move sequence the mode asks for."""
-    target = np.cumsum([instance.target[m].sum() for m in moves]) if moves else np.zeros(0)
-    margin = allowance(limit)
-    if mode == "min_target":
-        reached = np.flatnonzero(target >= limit - margin)
-        if limit <= margin:
-            count, status, message = 0, "feasible", ""
-        elif reached.size:
-            count, status, message = int(reached[0]) + 1, "feasible", ""
-        else:
-            count, status = len(moves), "target_unreachable"
-            message = (f"the greedy order stops growing at target "
-                       f"{target[-1] if moves else 0.0:g} < {limit:g}")
-    else:
-        over = np.flatnonzero(target > limit + margin)
-        count, status, message = (int(over[0]) if over.size else len(moves)), "feasible", ""
+    count, status, message = target_cut([instance.target[m].sum() for m in moves], mode, limit)
     take = np.zeros(instance.n_items, dtype=np.int64)
     for move in moves[:count]:
         for j in move:

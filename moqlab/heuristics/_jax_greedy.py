@@ -70,7 +70,7 @@ import numpy as np
 from jax import lax
 from jax.experimental.xla_metadata import set_xla_metadata
 
-from ..core._kernel import allowance, moq_floor
+from ..core._kernel import allowance, moq_floor, target_cut
 from ..core._dense import bucket
 from ._greedy import budget_answer, greedy_keys
 from ..core._instance import Instance
@@ -553,27 +553,12 @@ def greedy_runs(instances: Sequence[Instance], budgets) -> tuple[list[GreedyRun]
 
 
 def cut_moves(instance: Instance, run: GreedyRun, mode: str, limit: float):
-    """Target modes: the prefix of the move sequence (as :func:`moqlab.heuristics._greedy._cut_moves`);
+    """Target modes: the prefix of the move sequence (:func:`moqlab.core._kernel.target_cut`);
     returns ``(take, status, message)``."""
     taken = run.added_at >= 0
     move_target = np.bincount(run.added_at[taken], weights=instance.target[taken],
                               minlength=run.moves)
-    target = np.cumsum(move_target)
-    margin = allowance(limit)
-    status, message = "feasible", ""
-    if mode == "min_target":
-        reached = np.flatnonzero(target >= limit - margin)
-        if limit <= margin:
-            count = 0
-        elif reached.size:
-            count = int(reached[0]) + 1
-        else:
-            count, status = run.moves, "target_unreachable"
-            message = (f"the greedy order stops growing at target "
-                       f"{target[-1] if run.moves else 0.0:g} < {limit:g}")
-    else:
-        over = np.flatnonzero(target > limit + margin)
-        count = int(over[0]) if over.size else run.moves
+    count, status, message = target_cut(move_target, mode, limit)
     return take_after(instance, run, count), status, message
 
 
