@@ -41,7 +41,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import moqlab
-from moqlab.lab._bench import BATCH_METHODS, bench_cases, suite_sizes, throughput, throughput_cases
+from moqlab.lab._bench import (BATCH_METHODS, bench_cases, draw_throughput, suite_sizes, throughput,
+                               throughput_cases)
 
 SMALL = os.environ.get("MOQLAB_SMALL") == "1"
 ROOT = Path(moqlab.__file__).resolve().parent.parent
@@ -86,14 +87,8 @@ live.round(4)
 
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
-for m, group in live.groupby("method", sort=False):
-    ax.plot(group["batch"], group["instances_per_s"], "o-", label=m)
-ax.set_xscale("log", base=2)
-ax.set_yscale("log")
-ax.set_xlabel("batch size")
-ax.set_ylabel("instances per second")
+draw_throughput(ax, live)
 ax.set_title(f"{size} instances, {jax.default_backend()}")
-ax.legend()
 plt.show()
 
 # %% [markdown]

@@ -357,16 +357,19 @@ def plot_gap_vs_time(runs: pd.DataFrame, path: Path) -> None:
     ax.set_xlabel("seconds per instance (log)")
     ax.set_ylabel("mean gap to optimum (%)")
     ax.legend(fontsize=8)
+    _save(plt, fig, ax, path)
+
+
+def _save(plt, fig, ax, path: Path) -> None:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
 
 
-def plot_throughput(rows: pd.DataFrame, path: Path) -> None:
-    """Instances per second against batch size (log-log), one line per method."""
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+def draw_throughput(ax, rows: pd.DataFrame) -> None:
+    """Instances per second against batch size (log-log) on ``ax``, one line per method
+    (the report's figure; the batched-methods notebook draws its live run with it)."""
     for method, group in rows.groupby("method", sort=False):
         ax.plot(group["batch"], group["instances_per_s"], "o-", label=method)
     ax.set_xscale("log", base=2)
@@ -375,10 +378,14 @@ def plot_throughput(rows: pd.DataFrame, path: Path) -> None:
     ax.set_ylabel("instances per second")
     if len(rows):
         ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+
+
+def plot_throughput(rows: pd.DataFrame, path: Path) -> None:
+    """:func:`draw_throughput` saved to ``path``."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    draw_throughput(ax, rows)
+    _save(plt, fig, ax, path)
 
 
 def plot_highs_time(runs: pd.DataFrame, path: Path) -> None:
@@ -396,10 +403,7 @@ def plot_highs_time(runs: pd.DataFrame, path: Path) -> None:
         ax.legend(fontsize=7)
     else:
         ax.text(0.5, 0.5, "milp not installed", ha="center", transform=ax.transAxes)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _save(plt, fig, ax, path)
 
 
 # ------------------------------------------------------------------------------ driver
