@@ -446,3 +446,17 @@ def test_progress_is_quiet_when_asked_and_for_short_batches(capsys):
         moqlab.solve_batch([g.instance for g in cases], budget=[g.limit for g in cases],
                            method="greedy", progress=progress)
         assert capsys.readouterr().err == ""  # under two seconds: no bar either way
+
+
+def test_bad_input_never_truncates_an_existing_output(tmp_path):
+    out = tmp_path / "chosen.csv"
+    out.write_text("precious\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,min,reward,cost\na,1,True,1\n")
+    for args in (["solve", str(bad), "--budget", "3", "--out", str(out)],
+                 ["solve", EXAMPLE, "--budget", "-1", "--out", str(out)],
+                 ["solve", EXAMPLE, "--budget", "3", "--method", "greedy", "--seed", "1",
+                  "--out", str(out)]):
+        assert main(args) == 2
+        assert out.read_text() == "precious\n"
+    assert sorted(os.listdir(tmp_path)) == ["bad.csv", "chosen.csv"]
