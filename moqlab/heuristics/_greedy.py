@@ -163,6 +163,13 @@ class _State:
                 self.count[k][g] += 1
 
 
+def _chunked(positions: np.ndarray, size: int = 256):
+    """The positions as Python ints, converted a chunk at a time: a bundle walk usually
+    stops long before the end of its group's lines."""
+    for at in range(0, positions.size, size):
+        yield from positions[at:at + size].tolist()
+
+
 class _Scan:
     """The MOQ-aware scan of :func:`greedy_moves`, indexed by scan position.
 
@@ -259,7 +266,7 @@ class _Scan:
             # closure small. Nothing enters the closure during the first pass, so the
             # second pass only needs the lines the first one deferred.
             deferred = []
-            for q in self.groups.positions_from(k, g, p).tolist():
+            for q in _chunked(self.groups.positions_from(k, g, p)):
                 if total >= floor:
                     break
                 if q in in_bundle or not usable[item_at[q]]:
