@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .core._kernel import allowance
+from .core._kernel import allowance, full_budget, reachable_target
 from .core._errors import MOQInputError
 from .core._instance import Batch, Instance
 from .core._options import Option, checked as checked_options, table as options_table
@@ -153,19 +153,13 @@ def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
     target: no order reaches it, whatever the method (decided without solving)."""
     if mode != "min_target":
         return False
-    reachable = float(np.clip(instance.target, 0, None).sum())
-    return reachable < limit - allowance(limit)
-
-
-def _full_budget(instance: Instance) -> float:
-    return float(np.clip(instance.cost, 0, None).sum())
+    return reachable_target(instance) < limit - allowance(limit)
 
 
 def _as_unreachable(instance: Instance, answer: Answer, limit: float) -> Answer:
     """The frontier's end (the budget-mode answer at the full budget), reported as
     ``target_unreachable``."""
-    reachable = float(np.clip(instance.target, 0, None).sum())
-    message = (f"target {limit:g} is above {reachable:g}, the total target of all lines: no "
+    message = (f"target {limit:g} is above {reachable_target(instance):g}, the total target of all lines: no "
                "order reaches it; the order is the frontier's end (the budget-mode answer at "
                f"the full budget, status there {answer.status!r})")
     return answer._replace(status="target_unreachable", message=message)
@@ -211,7 +205,7 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     options = _checked_options(name, options, picked_by_auto=method == "auto")
     start = time.perf_counter()
     if _unreachable(instance, mode, float(limit)):
-        answer = _as_unreachable(instance, fn(instance, "budget", _full_budget(instance),
+        answer = _as_unreachable(instance, fn(instance, "budget", full_budget(instance),
                                               **options), float(limit))
     else:
         answer = fn(instance, mode, float(limit), **options)
@@ -261,7 +255,7 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
     rest = [n for n in range(len(instances)) if n not in set(lost)]
     for members, members_mode, members_limits in (
             (rest, mode, [limits[n] for n in rest]),
-            (lost, "budget", [_full_budget(instances[n]) for n in lost])):
+            (lost, "budget", [full_budget(instances[n]) for n in lost])):
         if members:
             part = fn_batch([instances[n] for n in members], members_mode,
                             np.asarray(members_limits, dtype=np.float64), **options)

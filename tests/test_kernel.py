@@ -39,6 +39,9 @@ def test_grid_step_and_snap():
 def test_order_and_group_totals():
     inst = _two_groups()
     assert K.order_totals(inst, [2, 1, 0]) == (7.0, 4.0, 2.0)
+    assert (K.full_budget(inst), K.reachable_target(inst)) == (7.0, 4.0)
+    rebate = moqlab.Instance.from_arrays(["a", "b"], [1.0, 1.0], [-2.0, 3.0], target=[0.0, 5.0])
+    assert (K.full_budget(rebate), K.reachable_target(rebate)) == (3.0, 5.0)
     (total, count), = K.group_totals(inst, inst.selection_from_take([2, 0, 1]))
     assert total.tolist() == [2.0, 1.0] and count.tolist() == [2.0, 1.0]
 

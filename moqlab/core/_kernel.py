@@ -78,6 +78,16 @@ def order_totals(instance: Instance, take) -> tuple[float, float, float]:
             float(instance.target[selected].sum()))
 
 
+def full_budget(instance: Instance) -> float:
+    """The cost of every line of positive cost: a budget every order fits in."""
+    return float(np.clip(instance.cost, 0, None).sum())
+
+
+def reachable_target(instance: Instance) -> float:
+    """The target of every line of positive target: no order's target exceeds it."""
+    return float(np.clip(instance.target, 0, None).sum())
+
+
 def group_totals(instance: Instance, selected: np.ndarray):
     """Per family: (sum of contributions, number of selected lines) per group."""
     out = []

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups,
+from ..core._kernel import (GroupLines, allowance, cumulative_table, drop_short_groups, full_budget,
                             group_totals, lift_group, moq_floor, opening_runs, order_totals,
                             prefix_sums, target_cut)
 from ..core._dense import bucket, dense_lines
@@ -589,7 +589,7 @@ def _bisect_budget(instance: Instance, mode: str, limit: float, order_for_budget
     order meets the target rule; the target of these orders is not monotone in the budget,
     so this is a heuristic reading of the mode."""
     margin = allowance(limit)
-    total_cost = float(np.clip(instance.cost, 0, None).sum())
+    total_cost = full_budget(instance)
 
     def target_of(take):
         return float(instance.target[instance.selection_from_take(take)].sum())

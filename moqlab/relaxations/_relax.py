@@ -74,8 +74,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..core._kernel import (allowance, drop_short_groups, group_totals, lift_group, moq_floor,
-                            order_totals)
+from ..core._kernel import (allowance, drop_short_groups, full_budget, group_totals, lift_group,
+                            moq_floor, order_totals)
 from ..core._dense import DenseInstance, bucket, dense_sizes, same_shape_groups, stack_dense
 from ..core._frontier import pick_candidate
 from ..heuristics._greedy import greedy_keys, greedy_moves
@@ -407,7 +407,7 @@ def lp_bound(instance: Instance, budget: float) -> float:
 
 
 def _budget_grid(instance: Instance, n: int) -> np.ndarray:
-    top = float(np.clip(instance.cost, 0, None).sum())
+    top = full_budget(instance)
     return np.linspace(0.0, top, n)
 
 
