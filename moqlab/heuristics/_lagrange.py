@@ -1,0 +1,431 @@
+"""The Lagrangian engine of ``search``: price, repair, improve (pure JAX, one instance).
+
+Every function here takes one :class:`moqlab.core._layout.Layout` (an order ``t`` is the
+prefix length of every item) and is batched by the caller with ``jax.vmap``.
+
+**Price.** For a budget price ``lam >= 0`` each item independently takes the allowed prefix
+maximising its *priced profit* ``P_i(t) = R_i(t) - lam C_i(t)`` (per-SKU minimums are already
+folded into the allowed prefixes). With every MOQ ignored this is the Lagrangian relaxation
+of the budget: its order is optimal for its own cost.
+
+**Repair.** While an open group is below its threshold (the family with the fewest groups
+first), every short group of that family (they are disjoint, so all at once) either *raises*
+its members, repeatedly taking the prefix extension with the least priced loss per unit of
+deficit covered, ``(P_i(t_i) - P_i(t')) / min(Q_i(t') - Q_i(t_i), deficit)``, or *closes*
+(every member to 0, the group barred), whichever loses less priced profit. Closing can
+leave a group of another family short, so the loop runs until no open group is short; a
+last pass closes whatever is still short, so a repaired order always meets every MOQ.
+``lam`` is bisected to the smallest price whose repaired order fits the budget.
+
+**Improve.** Orders priced at ``lam* x spread`` are *shed* back into the budget (the move
+with the least reward lost per unit of cost saved, among: an item down one allowed step, an
+item to 0, a whole group closed; each keeping every other group empty or at its MOQ) and
+*filled* (the raise with the best reward per unit of cost that fits and keeps every group
+valid). The best goes through a *group search*: each multi-item group in turn is closed (and
+the order repaired and filled) if open, or opened (its members at their priced prefix, the
+groups it meets unbarred, repaired without closing it, shed, filled) if closed; a flip is
+kept when it raises the reward.
+
+Rewards, costs and contributions are compared with the verifier's relative tolerance
+(:mod:`moqlab.core._kernel`); the caller still verifies every answer on the host.
+
+Example::
+
+    >>> import jax, moqlab
+    >>> from moqlab.core._layout import prefix_layout
+    >>> from moqlab.core._precision import float64
+    >>> inst = moqlab.Instance.from_arrays(
+    ...     ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
+    ...     families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
+    >>> take, reward = float64(jax.jit(engine))(prefix_layout(inst, budget=4.0))
+    >>> take[:3].tolist(), float(reward)
+    ([1, 1, 0], 8.0)
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ..core._kernel import allowance
+
+SPREAD = (1.0, 0.97, 0.93, 0.88, 0.8, 0.65, 0.45, 0.0)  # candidate prices, times lam*
+BISECTIONS = 30
+GROUP_PASSES = 2
+REPAIR_ROUNDS = 64  # family rounds of a repair before the closing pass
+
+
+# ------------------------------------------------------------------ lookups and totals
+
+
+def _at(table, t):
+    """``table[..., i, t[i]]`` for every item ``i``."""
+    index = jnp.broadcast_to(t[:, None], table.shape[:-1] + (1,))
+    return jnp.take_along_axis(table, index, axis=-1)[..., 0]
+
+
+def _per_group(values, group, n_groups):
+    """``[K, I]`` item values summed per group of each family: ``[K, G]``."""
+    return jax.vmap(lambda v, g: jax.ops.segment_sum(v, g, n_groups))(values, group)
+
+
+def group_state(lay, t):
+    """Contribution total and member count of every group, and which are short."""
+    n_groups = lay.floor.shape[1]
+    total = _per_group(_at(lay.contrib, t), lay.group, n_groups)
+    taken = jnp.broadcast_to((t > 0).astype(jnp.int32), lay.group.shape)
+    count = _per_group(taken, lay.group, n_groups)
+    return total, count, (count > 0) & (total < lay.floor)
+
+
+def barred(lay, closed):
+    """Items of a closed group (``closed``: ``[K, G]``)."""
+    return jnp.take_along_axis(closed, lay.group, axis=1).any(axis=0)
+
+
+def totals(lay, t):
+    """Reward and cost of order ``t``."""
+    return _at(lay.reward, t).sum(), _at(lay.cost, t).sum()
+
+
+def coarse_order(lay):
+    """Families by number of groups with a threshold, fewest first."""
+    return jnp.argsort((lay.floor > 0).sum(axis=1), stable=True)
+
+
+def priced(lay, lam):
+    """Priced profit ``R - lam C`` of every allowed prefix (``-inf`` elsewhere)."""
+    return jnp.where(lay.allowed, lay.reward - lam * lay.cost, -jnp.inf)
+
+
+def choose(profit, bar):
+    """Every item's best prefix (0 for barred items)."""
+    return jnp.where(bar, 0, jnp.argmax(profit, axis=1))
+
+
+def _fits(lay, cost):
+    return cost <= lay.budget + allowance(lay.budget)
+
+
+# ------------------------------------------------------------------ repair
+
+
+def _raise_plan(lay, profit, t, bar, k, short):
+    """Raise the members of every ``short`` group of family ``k`` (see the module
+    docstring). Returns the raised order, each group's priced loss and whether its deficit
+    was covered."""
+    n_items, width = profit.shape
+    n_groups = lay.floor.shape[1]
+    group = lay.group[k]
+    contrib = lay.contrib[k]
+    total, _, _ = group_state(lay, t)
+    items = jnp.arange(n_items)
+    positions = jnp.arange(width)[None, :]
+
+    def open_deficit(state):
+        _, deficit, _, alive = state
+        return short & alive & (deficit > 0)
+
+    def step(state):
+        u, deficit, loss, alive = state
+        needy = open_deficit(state)
+        active = needy[group] & ~bar
+        gain = contrib - _at(contrib, u)[:, None]
+        lost = _at(profit, u)[:, None] - profit
+        ok = active[:, None] & (positions > u[:, None]) & (gain > 0) & jnp.isfinite(profit)
+        score = jnp.where(ok, lost / jnp.minimum(gain, deficit[group][:, None]), jnp.inf)
+        best_to = jnp.argmin(score, axis=1)
+        best = jnp.min(score, axis=1)
+        group_best = jax.ops.segment_min(best, group, n_groups)
+        first = jax.ops.segment_min(jnp.where((best == group_best[group]) & jnp.isfinite(best),
+                                              items, n_items), group, n_groups)
+        chosen = items == first[group]
+        u = jnp.where(chosen, best_to, u)
+        deficit = deficit - jax.ops.segment_sum(jnp.where(chosen, _at(gain, best_to), 0.0),
+                                                group, n_groups)
+        loss = loss + jax.ops.segment_sum(jnp.where(chosen, _at(lost, best_to), 0.0), group,
+                                          n_groups)
+        alive = alive & ~(needy & ~jnp.isfinite(group_best))
+        return u, deficit, loss, alive
+
+    start = (t, lay.floor[k] - total[k], jnp.zeros(n_groups), jnp.ones(n_groups, bool))
+    u, deficit, loss, alive = lax.while_loop(lambda s: open_deficit(s).any(), step, start)
+    return u, loss, alive & (deficit <= 0)
+
+
+def repair(lay, profit, t, closed, protect):
+    """Make every open group meet its MOQ by raising or closing (module docstring).
+    ``protect`` (``[K, G]``): groups that may only be raised. Returns ``(t, closed, ok)``;
+    ``ok`` is False when a protected group had to close."""
+    order = coarse_order(lay)
+
+    def needs(state):
+        t, _, _, rounds = state
+        return group_state(lay, t)[2].any() & (rounds < REPAIR_ROUNDS)
+
+    def round_(state):
+        t, closed, ok, rounds = state
+        _, _, short = group_state(lay, t)
+        k = order[jnp.argmax(short[order].any(axis=1))]
+        bar = barred(lay, closed)
+        u, loss, covered = _raise_plan(lay, profit, t, bar, k, short[k])
+        held = jax.ops.segment_sum(jnp.where(t > 0, _at(profit, t), 0.0), lay.group[k],
+                                   lay.floor.shape[1])
+        lift = short[k] & covered & ((loss < held) | protect[k])
+        shut = short[k] & ~lift
+        t = jnp.where(lift[lay.group[k]], u, t)
+        closed = closed.at[k].set(closed[k] | shut)
+        t = jnp.where(barred(lay, closed), 0, t)
+        return t, closed, ok & ~(shut & protect[k]).any(), rounds + 1
+
+    t, closed, ok, _ = lax.while_loop(needs, round_, (t, closed, jnp.array(True), 0))
+
+    def shut_all(state):
+        t, closed, ok = state
+        short = group_state(lay, t)[2]
+        closed = closed | short
+        return jnp.where(barred(lay, closed), 0, t), closed, ok & ~(short & protect).any()
+
+    return lax.while_loop(lambda s: group_state(lay, s[0])[2].any(), shut_all,
+                          (t, closed, ok))
+
+
+def build(lay, lam, closed):
+    """The repaired priced order at ``lam`` (groups in ``closed`` stay shut)."""
+    profit = priced(lay, lam)
+    t = choose(profit, barred(lay, closed))
+    t, closed, _ = repair(lay, profit, t, closed, jnp.zeros_like(closed))
+    return t, closed
+
+
+def bisect_price(lay):
+    """Smallest ``lam`` (to ``BISECTIONS`` halvings) whose repaired order fits the budget;
+    returns ``lam`` and its order."""
+    closed = jnp.zeros(lay.floor.shape, bool)
+    ratio = jnp.where(lay.cost > 0, lay.reward / jnp.where(lay.cost > 0, lay.cost, 1.0), 0.0)
+    high = 1.01 * jnp.maximum(ratio.max(), 1e-12)
+
+    def cost_at(lam):
+        return totals(lay, build(lay, lam, closed)[0])[1]
+
+    def halve(_, bounds):
+        low, high = bounds
+        mid = 0.5 * (low + high)
+        fits = _fits(lay, cost_at(mid))
+        return jnp.where(fits, low, mid), jnp.where(fits, mid, high)
+
+    free = _fits(lay, cost_at(0.0))
+    _, lam = lax.fori_loop(0, BISECTIONS, halve, (0.0, high))
+    return jnp.where(free, 0.0, lam)
+
+
+# ------------------------------------------------------------------ shed and fill
+
+
+def _keeps(lay, total, count, t, to):
+    """Would moving each item ``i`` from ``t[i]`` to ``to[i]`` lines keep its groups
+    empty or at their MOQ? (``[I]``)"""
+    g_total = jnp.take_along_axis(total, lay.group, axis=1)
+    g_count = jnp.take_along_axis(count, lay.group, axis=1)
+    floor = jnp.take_along_axis(lay.floor, lay.group, axis=1)
+    after = g_total - _at(lay.contrib, t) + _at(lay.contrib, to)
+    members = g_count - (t > 0) + (to > 0)
+    return ((floor <= 0) | (members == 0) | (after >= floor)).all(axis=0)
+
+
+def _closing_outcomes(lay, profit, t, closed, protect):
+    """Every group closed in turn, the order repaired at ``profit`` (the cascade): the
+    reward lost per unit of cost saved (``inf`` where closing is not possible or saves
+    nothing) and the resulting orders and closures, flat over ``(k, g)``."""
+    n_fams, n_groups = lay.floor.shape
+    _, count, _ = group_state(lay, t)
+    reward, cost = totals(lay, t)
+
+    def close(flat):
+        k, g = jnp.divmod(flat, n_groups)
+        shut = closed.at[k, g].set(True)
+        u, shut, ok = repair(lay, profit, jnp.where(barred(lay, shut), 0, t), shut, protect)
+        return u, shut, ok
+
+    us, shuts, oks = jax.vmap(close)(jnp.arange(n_fams * n_groups))
+    rewards, costs = jax.vmap(lambda u: totals(lay, u))(us)
+    saved = cost - costs
+    usable = (oks & ((count > 0) & (lay.floor > 0) & ~protect).reshape(-1)
+              & (saved > allowance(cost)))
+    ratio = jnp.where(usable, (reward - rewards) / jnp.where(usable, saved, 1.0), jnp.inf)
+    return ratio, us, shuts
+
+
+def _shed_items(lay, t, protect, limit):
+    """Item steps down (one allowed step, or to 0) keeping every group empty or at its
+    MOQ, least reward lost per unit of cost saved first, while over budget and the best
+    step's ratio is at most ``limit``."""
+    width = lay.reward.shape[1]
+    positions = jnp.arange(width)[None, :]
+
+    def best_step(t):
+        total, count, _ = group_state(lay, t)
+        below = lay.allowed & (positions < t[:, None])
+        prev = jnp.max(jnp.where(below, positions, -1), axis=1)
+        alone = (jnp.take_along_axis(protect, lay.group, axis=1)
+                 & (jnp.take_along_axis(count, lay.group, axis=1) == 1)).any(axis=0)
+        best_ratio, best_item, best_to = jnp.inf, 0, 0
+        for to in (jnp.maximum(prev, 0), jnp.zeros_like(t)):
+            saved = _at(lay.cost, t) - _at(lay.cost, to)
+            lost = _at(lay.reward, t) - _at(lay.reward, to)
+            ok = (prev >= 0) & (saved > 0) & _keeps(lay, total, count, t, to)
+            ok = ok & ~((to == 0) & alone)
+            ratio = jnp.where(ok, lost / jnp.where(ok, saved, 1.0), jnp.inf)
+            i = jnp.argmin(ratio)
+            better = ratio[i] < best_ratio
+            best_ratio = jnp.where(better, ratio[i], best_ratio)
+            best_item = jnp.where(better, i, best_item)
+            best_to = jnp.where(better, to[i], best_to)
+        return best_ratio, best_item, best_to
+
+    def going(state):
+        t, (ratio, _, _) = state
+        return ~_fits(lay, totals(lay, t)[1]) & (ratio <= limit) & jnp.isfinite(ratio)
+
+    def step(state):
+        t, (_, i, to) = state
+        t = t.at[i].set(to)
+        return t, best_step(t)
+
+    return lax.while_loop(going, step, (t, best_step(t)))[0]
+
+
+def shed(lay, profit, t, closed, protect):
+    """Lower the order into the budget (module docstring): item steps while they lose less
+    reward per unit of cost than the best group closing (with its repair cascade), then
+    that closing; ``ok`` is False when nothing is left to shed. ``protect``: groups that
+    must stay open."""
+
+    def over(state):
+        t, _, stuck = state
+        return ~_fits(lay, totals(lay, t)[1]) & ~stuck
+
+    def step(state):
+        t, closed, _ = state
+        ratio, _, _ = _closing_outcomes(lay, profit, t, closed, protect)
+        t = _shed_items(lay, t, protect, ratio.min())
+        ratio, us, shuts = _closing_outcomes(lay, profit, t, closed, protect)
+        best = jnp.argmin(ratio)
+        close = jnp.isfinite(ratio[best]) & ~_fits(lay, totals(lay, t)[1])
+        moved = _shed_items(lay, t, protect, jnp.inf)  # no closing left: items only
+        stuck = ~close & (moved == t).all() & ~_fits(lay, totals(lay, t)[1])
+        t = jnp.where(close, us[best], moved)
+        closed = jnp.where(close, shuts[best], closed)
+        return t, closed, stuck
+
+    t, closed, stuck = lax.while_loop(over, step, (t, closed, jnp.array(False)))
+    return t, closed, ~stuck
+
+
+def fill(lay, t, closed):
+    """Raise items by best reward per unit of cost while it fits and keeps every group
+    valid (an item of an empty group may only open it at its MOQ)."""
+    width = lay.reward.shape[1]
+    positions = jnp.arange(width)[None, :]
+    bar = barred(lay, closed)
+
+    def candidates(t):
+        total, count, _ = group_state(lay, t)
+        room = lay.budget + allowance(lay.budget) - totals(lay, t)[1]
+        gain = lay.reward - _at(lay.reward, t)[:, None]
+        extra = lay.cost - _at(lay.cost, t)[:, None]
+        ok = lay.allowed & (positions > t[:, None]) & ~bar[:, None] & (gain > 0) & (extra <= room)
+        g_count = jnp.take_along_axis(count, lay.group, axis=1)
+        floor = jnp.take_along_axis(lay.floor, lay.group, axis=1)
+        opens = ((floor <= 0)[..., None] | (g_count > 0)[..., None]
+                 | (lay.contrib >= floor[..., None])).all(axis=0)
+        ok = ok & ((t > 0)[:, None] | opens)
+        return jnp.where(ok, jnp.where(extra > 0, gain / jnp.where(extra > 0, extra, 1.0),
+                                       jnp.inf), -jnp.inf)
+
+    def step(state):
+        t, score = state
+        flat = jnp.argmax(score)
+        i, to = jnp.divmod(flat, width)
+        t = t.at[i].set(to)
+        return t, candidates(t)
+
+    t, _ = lax.while_loop(lambda s: (s[1] > -jnp.inf).any(), step, (t, candidates(t)))
+    return t
+
+
+def improve(lay, lam, closed):
+    """Price at ``lam``, repair, shed into the budget, fill: ``(t, closed, ok)``."""
+    t, closed = build(lay, lam, closed)
+    t, closed, ok = shed(lay, priced(lay, lam), t, closed, jnp.zeros_like(closed))
+    return fill(lay, t, closed), closed, ok
+
+
+# ------------------------------------------------------------------ group search
+
+
+def _flip(lay, lam, t, closed, k, g):
+    """``t`` with group ``(k, g)`` closed if open, opened if closed; ``(t, closed, ok)``."""
+    profit = priced(lay, lam)
+    _, count, _ = group_state(lay, t)
+    members = lay.group[k] == g
+    none = jnp.zeros_like(closed)
+
+    def close(_):
+        shut = closed.at[k, g].set(True)
+        u = jnp.where(barred(lay, shut), 0, t)
+        u, shut, _ = repair(lay, profit, u, shut, none)
+        return u, shut, jnp.array(True)
+
+    def open_(_):
+        met = jax.vmap(lambda grp: jax.ops.segment_max(members.astype(jnp.int32), grp,
+                                                       lay.floor.shape[1]) > 0)(lay.group)
+        unbarred = closed & ~met
+        protect = none.at[k, g].set(True)
+        u = jnp.where(members, jnp.maximum(t, choose(profit, barred(lay, unbarred))), t)
+        u, shut, ok = repair(lay, profit, u, unbarred, protect)
+        u, shut, fits = shed(lay, profit, u, shut, protect)
+        still = group_state(lay, u)[1][k, g] > 0
+        return u, shut, ok & fits & still
+
+    u, shut, ok = lax.cond(count[k, g] > 0, close, open_, None)
+    return fill(lay, u, shut), shut, ok
+
+
+def group_search(lay, lam, t, closed):
+    """``GROUP_PASSES`` passes of single group flips, each kept when it raises the reward."""
+    n_fams, n_groups = lay.floor.shape
+    ranked = jnp.argsort(jnp.argsort(coarse_order(lay)))  # rank of each family
+    key = jnp.where(lay.floor > 0, ranked[:, None] * n_groups + jnp.arange(n_groups), -1)
+    slots = jnp.argsort(jnp.where(key >= 0, key, n_fams * n_groups).reshape(-1))
+    n_slots = (lay.floor > 0).sum()
+
+    def visit(state):
+        s, t, closed = state
+        k, g = jnp.divmod(slots[s % n_slots], n_groups)
+        u, shut, ok = _flip(lay, lam, t, closed, k, g)
+        better = ok & _fits(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
+        reward_t, reward_u = totals(lay, t)[0], totals(lay, u)[0]
+        better = better & (reward_u > reward_t + allowance(reward_t))
+        return s + 1, jnp.where(better, u, t), jnp.where(better, shut, closed)
+
+    _, t, closed = lax.while_loop(lambda s: s[0] < GROUP_PASSES * n_slots, visit,
+                                  (0, t, closed))
+    return t, closed
+
+
+# ------------------------------------------------------------------ the engine
+
+
+def engine(lay, spread=SPREAD):
+    """The best valid order the engine finds on ``lay`` and its reward (module docstring).
+    Pure and single-instance: batch it with ``jax.vmap``."""
+    lam = bisect_price(lay)
+    none = jnp.zeros(lay.floor.shape, bool)
+    takes, shuts, oks = jax.vmap(lambda s: improve(lay, lam * s, none))(jnp.asarray(spread))
+    rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
+    valid = oks & _fits(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
+    best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
+    t, closed = group_search(lay, lam * jnp.asarray(spread)[best], takes[best], shuts[best])
+    return t, totals(lay, t)[0]
