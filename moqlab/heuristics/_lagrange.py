@@ -54,6 +54,7 @@ SPREAD = (1.0, 0.97, 0.93, 0.88, 0.8, 0.65, 0.45, 0.0)  # candidate prices, time
 BISECTIONS = 30
 GROUP_PASSES = 2
 REPAIR_ROUNDS = 64  # family rounds of a repair before the closing pass
+CLOSINGS = 8  # group closings a shed step evaluates with their repair cascade
 
 
 # ------------------------------------------------------------------ lookups and totals
@@ -191,23 +192,22 @@ def repair(lay, profit, t, closed, protect):
                           (t, closed, ok))
 
 
-def build(lay, lam, closed):
-    """The repaired priced order at ``lam`` (groups in ``closed`` stay shut)."""
+def build(lay, lam, closed, protect):
+    """The repaired priced order at ``lam`` (groups in ``closed`` stay shut, groups in
+    ``protect`` may only be raised): ``(t, closed, ok)``."""
     profit = priced(lay, lam)
     t = choose(profit, barred(lay, closed))
-    t, closed, _ = repair(lay, profit, t, closed, jnp.zeros_like(closed))
-    return t, closed
+    return repair(lay, profit, t, closed, protect)
 
 
-def bisect_price(lay):
-    """Smallest ``lam`` (to ``BISECTIONS`` halvings) whose repaired order fits the budget;
-    returns ``lam`` and its order."""
-    closed = jnp.zeros(lay.floor.shape, bool)
+def bisect_price(lay, closed, protect):
+    """Smallest ``lam`` (to ``BISECTIONS`` halvings) whose repaired order fits the
+    budget."""
     ratio = jnp.where(lay.cost > 0, lay.reward / jnp.where(lay.cost > 0, lay.cost, 1.0), 0.0)
     high = 1.01 * jnp.maximum(ratio.max(), 1e-12)
 
     def cost_at(lam):
-        return totals(lay, build(lay, lam, closed)[0])[1]
+        return totals(lay, build(lay, lam, closed, protect)[0])[1]
 
     def halve(_, bounds):
         low, high = bounds
@@ -234,25 +234,38 @@ def _keeps(lay, total, count, t, to):
     return ((floor <= 0) | (members == 0) | (after >= floor)).all(axis=0)
 
 
-def _closing_outcomes(lay, profit, t, closed, protect):
-    """Every group closed in turn, the order repaired at ``profit`` (the cascade): the
-    reward lost per unit of cost saved (``inf`` where closing is not possible or saves
-    nothing) and the resulting orders and closures, flat over ``(k, g)``."""
+def _cheapest_groups(lay, t, protect, n):
+    """The ``n`` open groups (flat ``k * G + g``) whose members hold the least reward per
+    unit of cost, and whether each can be closed at all (open, with a threshold, not
+    protected, holding some cost)."""
     n_fams, n_groups = lay.floor.shape
     _, count, _ = group_state(lay, t)
+    held = [jnp.broadcast_to(_at(table, t), lay.group.shape) for table in (lay.reward, lay.cost)]
+    lost, saved = (_per_group(values, lay.group, n_groups).reshape(-1) for values in held)
+    usable = ((count > 0) & (lay.floor > 0) & ~protect).reshape(-1) & (saved > 0)
+    own = jnp.where(usable, lost / jnp.where(usable, saved, 1.0), jnp.inf)
+    _, picked = lax.top_k(-own, min(n, n_fams * n_groups))
+    return picked, usable[picked]
+
+
+def _close_repaired(lay, profit, t, closed, protect, flat):
+    """``t`` with group ``flat = k * G + g`` closed and the order repaired at ``profit``."""
+    k, g = jnp.divmod(flat, lay.floor.shape[1])
+    shut = closed.at[k, g].set(True)
+    return repair(lay, profit, jnp.where(barred(lay, shut), 0, t), shut, protect)
+
+
+def _closing_outcomes(lay, profit, t, closed, protect):
+    """The ``CLOSINGS`` cheapest open groups (:func:`_cheapest_groups`), each closed in turn
+    with its repair cascade: reward lost per unit of cost saved (``inf`` where it is not
+    possible or saves nothing), and the resulting orders and closures."""
     reward, cost = totals(lay, t)
-
-    def close(flat):
-        k, g = jnp.divmod(flat, n_groups)
-        shut = closed.at[k, g].set(True)
-        u, shut, ok = repair(lay, profit, jnp.where(barred(lay, shut), 0, t), shut, protect)
-        return u, shut, ok
-
-    us, shuts, oks = jax.vmap(close)(jnp.arange(n_fams * n_groups))
+    picked, usable = _cheapest_groups(lay, t, protect, CLOSINGS)
+    us, shuts, oks = jax.vmap(lambda f: _close_repaired(lay, profit, t, closed, protect, f))(
+        picked)
     rewards, costs = jax.vmap(lambda u: totals(lay, u))(us)
     saved = cost - costs
-    usable = (oks & ((count > 0) & (lay.floor > 0) & ~protect).reshape(-1)
-              & (saved > allowance(cost)))
+    usable = oks & usable & (saved > allowance(cost))
     ratio = jnp.where(usable, (reward - rewards) / jnp.where(usable, saved, 1.0), jnp.inf)
     return ratio, us, shuts
 
@@ -355,27 +368,38 @@ def fill(lay, t, closed):
     return t
 
 
-def improve(lay, lam, closed):
+def improve(lay, lam, closed, protect):
     """Price at ``lam``, repair, shed into the budget, fill: ``(t, closed, ok)``."""
-    t, closed = build(lay, lam, closed)
-    t, closed, ok = shed(lay, priced(lay, lam), t, closed, jnp.zeros_like(closed))
-    return fill(lay, t, closed), closed, ok
+    t, closed, built = build(lay, lam, closed, protect)
+    t, closed, ok = shed(lay, priced(lay, lam), t, closed, protect)
+    return fill(lay, t, closed), closed, built & ok
+
+
+def solve_pattern(lay, closed, protect, spread=SPREAD):
+    """The best order of :func:`improve` at ``lam* x spread``, ``lam*`` bisected with
+    ``closed`` and ``protect`` held: ``(t, closed, ok, lam)``."""
+    lam = bisect_price(lay, closed, protect) * jnp.asarray(spread)
+    takes, shuts, oks = jax.vmap(lambda price: improve(lay, price, closed, protect))(lam)
+    rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
+    valid = oks & _fits(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
+    best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
+    return takes[best], shuts[best], valid[best], lam[best]
 
 
 # ------------------------------------------------------------------ group search
 
 
 def _flip(lay, lam, t, closed, k, g):
-    """``t`` with group ``(k, g)`` closed if open, opened if closed; ``(t, closed, ok)``."""
+    """``t`` with group ``(k, g)`` closed if open, or opened (its members at their priced
+    prefix, the groups it meets unbarred) if not; repaired, shed and filled at ``lam``:
+    ``(t, closed, ok)``."""
     profit = priced(lay, lam)
     _, count, _ = group_state(lay, t)
     members = lay.group[k] == g
     none = jnp.zeros_like(closed)
 
     def close(_):
-        shut = closed.at[k, g].set(True)
-        u = jnp.where(barred(lay, shut), 0, t)
-        u, shut, _ = repair(lay, profit, u, shut, none)
+        u, shut, _ = _close_repaired(lay, profit, t, closed, none, k * lay.floor.shape[1] + g)
         return u, shut, jnp.array(True)
 
     def open_(_):
@@ -421,11 +445,7 @@ def group_search(lay, lam, t, closed):
 def engine(lay, spread=SPREAD):
     """The best valid order the engine finds on ``lay`` and its reward (module docstring).
     Pure and single-instance: batch it with ``jax.vmap``."""
-    lam = bisect_price(lay)
     none = jnp.zeros(lay.floor.shape, bool)
-    takes, shuts, oks = jax.vmap(lambda s: improve(lay, lam * s, none))(jnp.asarray(spread))
-    rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
-    valid = oks & _fits(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
-    best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
-    t, closed = group_search(lay, lam * jnp.asarray(spread)[best], takes[best], shuts[best])
+    t, closed, _, lam = solve_pattern(lay, none, none, spread)
+    t, closed = group_search(lay, lam, t, closed)
     return t, totals(lay, t)[0]
