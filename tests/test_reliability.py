@@ -194,7 +194,8 @@ def test_show_options_lists_every_method():
     ("milp", {"time_limit": -1}, "time_limit"),
     ("milp", {"time_limit": float("nan")}, "time_limit"),
     ("milp", {"start": "roundup"}, "start"),
-    ("search", {"seed": 1.5}, "seed"),
+    ("relax", {"seed": 1.5}, "seed"),
+    ("search", {"seed": 1}, "takes no option 'seed'"),
     ("relax", {"lp": "yes"}, "lp"),
     ("auto", {"seed": 1}, "auto picked 'milp'"),
 ])
@@ -231,8 +232,7 @@ def test_an_unreachable_min_target_is_answered_at_once():
     # run its full time limit and answer time_limit
     inst = moqlab.read_lines(EXAMPLE)
     for method in ("auto", "milp", "greedy", "search"):
-        options = {"steps": 50, "restarts": 2} if method == "search" else {}
-        res = moqlab.solve(inst, min_target=100000, method=method, **options)
+        res = moqlab.solve(inst, min_target=100000, method=method)
         assert res.status == "target_unreachable" and res.feasible, method
         assert "787" in res.message
     exact = moqlab.solve(inst, min_target=100000, method="milp")
@@ -257,7 +257,7 @@ def test_jax_methods_leave_the_users_precision_alone():
         import jax, jax.numpy as jnp, moqlab
         from moqlab import diff
         inst = moqlab.read_lines({EXAMPLE!r})
-        for method, opts in [("jax-greedy", {{}}), ("search", dict(steps=50, restarts=2)),
+        for method, opts in [("jax-greedy", {{}}), ("search", {{}}),
                              ("relax", dict(steps=40, restarts=2, lp=False))]:
             res = moqlab.solve(inst, budget=1500, method=method, **opts)
             assert res.feasible, method
@@ -288,17 +288,17 @@ def _orders():
 
 
 @pytest.mark.parametrize("method, options", [
-    ("search", dict(steps=200, restarts=3, patterns=20)),
-    ("relax", dict(steps=100, restarts=3, lp=False)),
+    ("search", {}),
+    ("relax", dict(steps=100, restarts=3, lp=False, seed=3)),
 ])
 def test_an_order_gets_the_same_answer_alone_and_in_any_batch(method, options):
     cases = _orders()
-    alone = [moqlab.solve(inst, budget=lim, method=method, seed=3, **options)
+    alone = [moqlab.solve(inst, budget=lim, method=method, **options)
              for inst, lim in cases]
     for order in ([0, 1, 2, 3], [3, 1, 0, 2], [2, 2, 0]):
         batch = moqlab.solve_batch([cases[n][0] for n in order],
                                    budget=[cases[n][1] for n in order], method=method,
-                                   seed=3, **options)
+                                   **options)
         for n, res in zip(order, batch):
             assert res.take.tolist() == alone[n].take.tolist(), (method, order, n)
 
@@ -310,7 +310,7 @@ def test_an_order_gets_the_same_answer_alone_and_in_any_batch(method, options):
     (["--budget", "1500", "--time-limit", "-1"], "--time-limit"),
     (["--budget", "1500", "--time-limit", "nan"], "--time-limit"),
     (["--budget", "1500", "--method", "greedy", "--seed", "5"], "seed"),
-    (["--budget", "1500", "--method", "search", "--seed", "-1"], "seed"),
+    (["--budget", "1500", "--method", "relax", "--seed", "-1"], "seed"),
     (["--budget", "-3"], "budget"),
     (["--budget", "nan"], "budget"),
     (["--budget", "1500", "--out", "no-such-folder/x.csv"], "does not exist"),
@@ -428,8 +428,7 @@ def test_exact_methods_agree_with_brute_force_in_any_units(problem, factor, meth
                                     "search", "relax"])
 def test_every_method_takes_a_time_limit_and_says_when_it_stopped(method):
     gen = moqlab.generate.stock(6, seed=1)
-    options = {"search": dict(steps=50, restarts=2), "relax": dict(steps=40, restarts=2,
-                                                                   lp=False)}
+    options = {"relax": dict(steps=40, restarts=2, lp=False)}
     res = moqlab.solve(gen.instance, budget=gen.limit, method=method, time_limit=1e-9,
                        **options.get(method, {}))
     assert res.feasible  # the best order held when stopped, verified

@@ -19,7 +19,7 @@ gen = [moqlab.generate.knapsack(8, kind="weak", seed=s, moq_groups=2) for s in r
 insts = [g.instance for g in gen]
 limits = [g.limit for g in gen]
 out = {"devices": jax.device_count()}
-for method, opts in [("jax-greedy", {}), ("search", {"steps": 64, "restarts": 4})]:
+for method, opts in [("jax-greedy", {}), ("search", {})]:
     res = moqlab.solve_batch(insts, method=method, budget=limits, **opts)
     out[method] = [[int(t) for t in r.take] for r in res]
     out[method + "-feasible"] = all(r.feasible for r in res)

@@ -55,14 +55,15 @@ class Layout(NamedTuple):
 
 def layout_sizes(instance: Instance) -> tuple[int, int, int, int]:
     """Bucketed ``(I, W, K, G)`` of ``instance``'s layout."""
-    multi = [fam for fam in instance.families if _multi_groups(fam).any()]
+    multi = [fam for fam in instance.families if multi_groups(fam).any()]
     groups = max((fam.n_groups for fam in multi), default=1)
     width = int(instance.item_length.max()) + 1 if instance.n_lines else 1
     raw = (instance.n_items, width, max(1, len(multi)), groups)
     return tuple(bucket(n, low) for n, low in zip(raw, MIN_SIZES))
 
 
-def _multi_groups(fam) -> np.ndarray:
+def multi_groups(fam) -> np.ndarray:
+    """Groups of ``fam`` with an MOQ and more than one item."""
     size = np.bincount(fam.item_group, minlength=fam.n_groups)
     return (size > 1) & (fam.moq > 0)
 
@@ -89,7 +90,7 @@ def prefix_layout(instance: Instance, budget: float = 0.0, sizes=None) -> Layout
         reaches = table[:n] >= floors[fam.item_group][:, None]
         reaches[:, 0] = True
         allowed[:n] &= np.where(single[:, None], reaches, True)
-        multi = _multi_groups(fam)
+        multi = multi_groups(fam)
         if not multi.any():
             continue
         contrib[k] = table

@@ -55,6 +55,8 @@ BISECTIONS = 30
 GROUP_PASSES = 2
 REPAIR_ROUNDS = 64  # family rounds of a repair before the closing pass
 CLOSINGS = 8  # group closings a shed step evaluates with their repair cascade
+PATTERN_GROUPS = 6  # orders with at most this many multi-item groups try all patterns
+EXCHANGE_MOVES = 64  # pair moves of the exchange step (small orders)
 
 
 # ------------------------------------------------------------------ lookups and totals
@@ -442,10 +444,93 @@ def group_search(lay, lam, t, closed):
 # ------------------------------------------------------------------ the engine
 
 
-def engine(lay, spread=SPREAD):
+def exchange(lay, t, closed, max_moves=EXCHANGE_MOVES):
+    """Best-improvement pair moves: one item to any allowed prefix and another to any
+    allowed prefix (either may stay), kept when the reward rises, the budget holds and
+    every group stays empty or at its MOQ. ``[I W]^2`` pairs a step: small orders only."""
+    n_items, width = lay.reward.shape
+    bar = barred(lay, closed)
+    item = jnp.repeat(jnp.arange(n_items), width)
+    to = jnp.tile(jnp.arange(width), n_items)
+    move_ok = lay.allowed.reshape(-1) & ~(bar[item] & (to > 0))
+    same = item[:, None] == item[None, :]
+
+    def best_pair(t):
+        total, count, _ = group_state(lay, t)
+        d_reward = (lay.reward - _at(lay.reward, t)[:, None]).reshape(-1)
+        d_cost = (lay.cost - _at(lay.cost, t)[:, None]).reshape(-1)
+        d_contrib = (lay.contrib - _at(lay.contrib, t)[..., None]).reshape(lay.floor.shape[0], -1)
+        d_count = ((to > 0).astype(jnp.int32) - (t[item] > 0)).astype(jnp.int32)
+        gain = d_reward[:, None] + d_reward[None, :]
+        room = lay.budget + allowance(lay.budget) - totals(lay, t)[1]
+        ok = move_ok[:, None] & move_ok[None, :] & ~same & (d_cost[:, None] + d_cost[None, :] <= room)
+        for k in range(lay.floor.shape[0]):
+            g = lay.group[k][item]
+            together = g[:, None] == g[None, :]
+            new_a = (total[k][g][:, None] + d_contrib[k][:, None]
+                     + jnp.where(together, d_contrib[k][None, :], 0.0))
+            cnt_a = (count[k][g][:, None] + d_count[:, None]
+                     + jnp.where(together, d_count[None, :], 0))
+            new_b = (total[k][g][None, :] + d_contrib[k][None, :]
+                     + jnp.where(together, d_contrib[k][:, None], 0.0))
+            cnt_b = (count[k][g][None, :] + d_count[None, :]
+                     + jnp.where(together, d_count[:, None], 0))
+            floor_a, floor_b = lay.floor[k][g][:, None], lay.floor[k][g][None, :]
+            ok = ok & ((floor_a <= 0) | (cnt_a == 0) | (new_a >= floor_a))
+            ok = ok & ((floor_b <= 0) | (cnt_b == 0) | (new_b >= floor_b))
+        reward = totals(lay, t)[0]
+        score = jnp.where(ok & (gain > allowance(reward) + 1e-12), gain, -jnp.inf)
+        flat = jnp.argmax(score)
+        return score.reshape(-1)[flat], flat
+
+    def step(state):
+        t, _, n = state
+        _, flat = best_pair(t)
+        a, b = jnp.divmod(flat, n_items * width)
+        t = t.at[item[a]].set(to[a]).at[item[b]].set(to[b])
+        return t, best_pair(t)[0], n + 1
+
+    start = (t, best_pair(t)[0], 0)
+    t, _, _ = lax.while_loop(lambda s: (s[1] > -jnp.inf) & (s[2] < max_moves), step, start)
+    return t
+
+
+def enumerate_patterns(lay, n_bits=PATTERN_GROUPS):
+    """Every pattern of the first ``n_bits`` multi-item groups (an order with at most that
+    many: all of its patterns), each solved with :func:`solve_pattern` (its open groups
+    protected, the others closed); the best valid order: ``(t, closed, ok, lam)``."""
+    n_fams, n_groups = lay.floor.shape
+    n_bits = min(n_bits, n_fams * n_groups)
+    real = (lay.floor > 0).reshape(-1)
+    slots = jnp.argsort(~real, stable=True)[:n_bits]
+    usable = jnp.arange(n_bits) < real.sum()
+    bits = ((jnp.arange(2 ** n_bits)[:, None] >> jnp.arange(n_bits)[None, :]) & 1) > 0
+
+    def one(bit):
+        opened = jnp.zeros(n_fams * n_groups, bool).at[slots].set(bit & usable)
+        closed = (real & ~opened).reshape(n_fams, n_groups)
+        return solve_pattern(lay, closed, opened.reshape(n_fams, n_groups))
+
+    takes, shuts, oks, lams = jax.vmap(one)(bits)
+    distinct = ~(bits & ~usable[None, :]).any(axis=1)  # unused bits set: a repeat
+    rewards = jax.vmap(lambda t: totals(lay, t)[0])(takes)
+    best = jnp.argmax(jnp.where(oks & distinct, rewards, -jnp.inf))
+    return takes[best], shuts[best], (oks & distinct)[best], lams[best]
+
+
+def engine(lay, patterns=False, spread=SPREAD):
     """The best valid order the engine finds on ``lay`` and its reward (module docstring).
-    Pure and single-instance: batch it with ``jax.vmap``."""
+    ``patterns`` (static): also try every pattern of the multi-item groups
+    (:func:`enumerate_patterns`; for orders with at most ``PATTERN_GROUPS`` of them). Pure
+    and single-instance: batch it with ``jax.vmap``."""
     none = jnp.zeros(lay.floor.shape, bool)
     t, closed, _, lam = solve_pattern(lay, none, none, spread)
+    if patterns:
+        u, shut, ok, price = enumerate_patterns(lay)
+        better = ok & (totals(lay, u)[0] > totals(lay, t)[0])
+        t, closed = jnp.where(better, u, t), jnp.where(better, shut, closed)
+        lam = jnp.where(better, price, lam)
     t, closed = group_search(lay, lam, t, closed)
+    if patterns:
+        t = exchange(lay, t, closed)
     return t, totals(lay, t)[0]
