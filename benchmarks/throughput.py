@@ -21,7 +21,7 @@ Writes ``benchmarks/results/throughput.csv`` (one row per method and batch size)
 Usage::
 
     .venv/bin/python benchmarks/throughput.py [--size medium] [--milp-limit 60]
-        [--steps 2000] [--restarts 16] [--sweep 1,4,16] [--max-cases N] [--skip N]
+        [--sweep 1,4,16] [--max-cases N] [--skip N]
         [--orders fresh:N] [--methods milp,greedy,...]
 """
 
@@ -122,8 +122,6 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="medium")
     parser.add_argument("--milp-limit", type=float, default=60.0)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--restarts", type=int, default=16)
     parser.add_argument("--sweep", default="1,4,16")
     parser.add_argument("--max-cases", type=int, default=None)
     parser.add_argument("--skip", type=int, default=0, help="skip the first cases")
@@ -143,7 +141,7 @@ def main(argv=None):
     else:
         cases = list(moqlab.load_suite(args.size))
     cases = cases[args.skip:][:args.max_cases]
-    search_options = {"steps": args.steps, "restarts": args.restarts}
+    search_options = {}  # the defaults: what a user gets
     rows = []
 
     milp, milp_seconds = _solve_each(cases, "milp", time_limit=args.milp_limit)

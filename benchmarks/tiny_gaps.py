@@ -58,7 +58,7 @@ def main() -> None:
             res = moqlab.solve(inst, budget=budget, method=method)
             feasible[method] += res.feasible
             gaps[method].append((best - res.reward) / abs(best) if best else 0.0)
-    print(f"| method | instances | feasible | mean gap | worst gap | optimal |")
+    print("| method | instances | feasible | mean gap | worst gap | optimal |")
     print("|---|---|---|---|---|---|")
     for method in methods:
         g = np.array(gaps[method])
