@@ -57,6 +57,8 @@ REPAIR_ROUNDS = 64  # family rounds of a repair before the closing pass
 CLOSINGS = 8  # group closings a shed step evaluates with their repair cascade
 PATTERN_GROUPS = 6  # orders with at most this many multi-item groups try all patterns
 EXCHANGE_MOVES = 64  # pair moves of the exchange step (small orders)
+PATTERN_CELLS = 4096  # ... and on layouts of at most this many cells [I W]
+EXCHANGE_CELLS = 1024  # the exchange step runs on layouts of at most this many cells [I W]
 
 
 # ------------------------------------------------------------------ lookups and totals
@@ -208,18 +210,15 @@ def bisect_price(lay, closed, protect):
     ratio = jnp.where(lay.cost > 0, lay.reward / jnp.where(lay.cost > 0, lay.cost, 1.0), 0.0)
     high = 1.01 * jnp.maximum(ratio.max(), 1e-12)
 
-    def cost_at(lam):
-        return totals(lay, build(lay, lam, closed, protect)[0])[1]
-
-    def halve(_, bounds):
+    def halve(step, bounds):
         low, high = bounds
-        mid = 0.5 * (low + high)
-        fits = _fits(lay, cost_at(mid))
+        # step 0 tries lam = 0 (a free order needs no price); one build in the compiled loop
+        mid = jnp.where(step == 0, 0.0, 0.5 * (low + high))
+        fits = _fits(lay, totals(lay, build(lay, mid, closed, protect)[0])[1])
         return jnp.where(fits, low, mid), jnp.where(fits, mid, high)
 
-    free = _fits(lay, cost_at(0.0))
-    _, lam = lax.fori_loop(0, BISECTIONS, halve, (0.0, high))
-    return jnp.where(free, 0.0, lam)
+    _, lam = lax.fori_loop(0, BISECTIONS + 1, halve, (0.0, high))
+    return lam
 
 
 # ------------------------------------------------------------------ shed and fill
@@ -323,13 +322,14 @@ def shed(lay, profit, t, closed, protect):
 
     def step(state):
         t, closed, _ = state
-        ratio, _, _ = _closing_outcomes(lay, profit, t, closed, protect)
-        t = _shed_items(lay, t, protect, ratio.min())
+        # one closing evaluation per step (each holds a repair: compile time): items are
+        # shed while they beat the best closing; when none does, that closing is taken
         ratio, us, shuts = _closing_outcomes(lay, profit, t, closed, protect)
         best = jnp.argmin(ratio)
-        close = jnp.isfinite(ratio[best]) & ~_fits(lay, totals(lay, t)[1])
-        moved = _shed_items(lay, t, protect, jnp.inf)  # no closing left: items only
-        stuck = ~close & (moved == t).all() & ~_fits(lay, totals(lay, t)[1])
+        lowered = _shed_items(lay, t, protect, ratio[best])
+        close = (lowered == t).all() & jnp.isfinite(ratio[best])
+        moved = jnp.where(jnp.isfinite(ratio[best]), lowered, _shed_items(lay, t, protect, jnp.inf))
+        stuck = ~close & (moved == t).all()
         t = jnp.where(close, us[best], moved)
         closed = jnp.where(close, shuts[best], closed)
         return t, closed, stuck
@@ -399,23 +399,19 @@ def _flip(lay, lam, t, closed, k, g):
     _, count, _ = group_state(lay, t)
     members = lay.group[k] == g
     none = jnp.zeros_like(closed)
-
-    def close(_):
-        u, shut, _ = _close_repaired(lay, profit, t, closed, none, k * lay.floor.shape[1] + g)
-        return u, shut, jnp.array(True)
-
-    def open_(_):
-        met = jax.vmap(lambda grp: jax.ops.segment_max(members.astype(jnp.int32), grp,
-                                                       lay.floor.shape[1]) > 0)(lay.group)
-        unbarred = closed & ~met
-        protect = none.at[k, g].set(True)
-        u = jnp.where(members, jnp.maximum(t, choose(profit, barred(lay, unbarred))), t)
-        u, shut, ok = repair(lay, profit, u, unbarred, protect)
-        u, shut, fits = shed(lay, profit, u, shut, protect)
-        still = group_state(lay, u)[1][k, g] > 0
-        return u, shut, ok & fits & still
-
-    u, shut, ok = lax.cond(count[k, g] > 0, close, open_, None)
+    opening = count[k, g] == 0
+    # both flips go through one repair and one shed (a closing fits: its shed is empty)
+    met = jax.vmap(lambda grp: jax.ops.segment_max(members.astype(jnp.int32), grp,
+                                                   lay.floor.shape[1]) > 0)(lay.group)
+    unbarred = closed & ~met
+    opened = jnp.where(members, jnp.maximum(t, choose(profit, barred(lay, unbarred))), t)
+    shut = closed.at[k, g].set(True)
+    start = jnp.where(opening, opened, jnp.where(barred(lay, shut), 0, t))
+    closed = jnp.where(opening, unbarred, shut)
+    protect = none.at[k, g].set(opening)
+    u, shut, ok = repair(lay, profit, start, closed, protect)
+    u, shut, fits = shed(lay, profit, u, shut, protect)
+    ok = ~opening | (ok & fits & (group_state(lay, u)[1][k, g] > 0))
     return fill(lay, u, shut), shut, ok
 
 
@@ -521,16 +517,19 @@ def enumerate_patterns(lay, n_bits=PATTERN_GROUPS):
 def engine(lay, patterns=False, spread=SPREAD):
     """The best valid order the engine finds on ``lay`` and its reward (module docstring).
     ``patterns`` (static): also try every pattern of the multi-item groups
-    (:func:`enumerate_patterns`; for orders with at most ``PATTERN_GROUPS`` of them). Pure
+    (:func:`enumerate_patterns`; for orders with at most ``PATTERN_GROUPS`` of them, on
+    layouts of at most ``PATTERN_CELLS`` cells) and, on layouts of at most
+    ``EXCHANGE_CELLS`` cells, :func:`exchange`. Pure
     and single-instance: batch it with ``jax.vmap``."""
     none = jnp.zeros(lay.floor.shape, bool)
     t, closed, _, lam = solve_pattern(lay, none, none, spread)
+    patterns = patterns and lay.reward.size <= PATTERN_CELLS  # 2^6 priced solves each
     if patterns:
         u, shut, ok, price = enumerate_patterns(lay)
         better = ok & (totals(lay, u)[0] > totals(lay, t)[0])
         t, closed = jnp.where(better, u, t), jnp.where(better, shut, closed)
         lam = jnp.where(better, price, lam)
     t, closed = group_search(lay, lam, t, closed)
-    if patterns:
+    if patterns and lay.reward.size <= EXCHANGE_CELLS:  # its step is [I W]^2
         t = exchange(lay, t, closed)
     return t, totals(lay, t)[0]
