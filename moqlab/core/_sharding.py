@@ -80,6 +80,16 @@ def shard_batch(tree, shard: bool = True, minimum: int = 1):
 _COMPILED: dict = {}
 
 
+def over_lanes(fn):
+    """``fn`` of one lane made a function of a batch: ``jax.vmap`` on accelerators; on CPU
+    ``lax.map``, lane after lane. Loop-heavy lanes (``search``'s engine) run their nested
+    ``while_loop``s in lockstep when vmapped, and a CPU gains nothing from it: measured on a
+    4,500-line order, a vmapped batch of one took 20.8 s warm against 9.4 s mapped."""
+    if jax.default_backend() == "cpu":
+        return lambda tree: jax.lax.map(fn, tree)
+    return jax.vmap(fn)
+
+
 def sharded(fn, name: str):
     """``jit(fn)`` for a function of batched pytrees (leading axis = batch). With several
     local devices it is wrapped in ``shard_map`` over a 1-D ``("batch",)`` mesh, so each device

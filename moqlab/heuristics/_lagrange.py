@@ -267,7 +267,9 @@ def _closing_outcomes(lay, profit, t, closed, protect):
     rewards, costs = jax.vmap(lambda u: totals(lay, u))(us)
     saved = cost - costs
     usable = oks & usable & (saved > allowance(cost))
-    ratio = jnp.where(usable, (reward - rewards) / jnp.where(usable, saved, 1.0), jnp.inf)
+    # a saving beyond the excess over the budget is worth nothing: it would only be filled
+    useful = jnp.minimum(saved, jnp.maximum(cost - lay.budget, allowance(cost)))
+    ratio = jnp.where(usable, (reward - rewards) / jnp.where(usable, useful, 1.0), jnp.inf)
     return ratio, us, shuts
 
 
@@ -381,7 +383,8 @@ def solve_pattern(lay, closed, protect, spread=SPREAD):
     """The best order of :func:`improve` at ``lam* x spread``, ``lam*`` bisected with
     ``closed`` and ``protect`` held: ``(t, closed, ok, lam)``."""
     lam = bisect_price(lay, closed, protect) * jnp.asarray(spread)
-    takes, shuts, oks = jax.vmap(lambda price: improve(lay, price, closed, protect))(lam)
+    # in sequence: vmapped, the nested loops of every price would run in lockstep
+    takes, shuts, oks = lax.map(lambda price: improve(lay, price, closed, protect), lam)
     rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
     valid = oks & _fits(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
     best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
@@ -491,44 +494,77 @@ def exchange(lay, t, closed, max_moves=EXCHANGE_MOVES):
     return t
 
 
-def enumerate_patterns(lay, n_bits=PATTERN_GROUPS):
-    """Every pattern of the first ``n_bits`` multi-item groups (an order with at most that
-    many: all of its patterns), each solved with :func:`solve_pattern` (its open groups
-    protected, the others closed); the best valid order: ``(t, closed, ok, lam)``."""
+def patterns_of(lay, n_bits):
+    """The pattern rows the engine solves. Row 0 holds nothing (the plain priced solve).
+    The families are taken coarsest first (:func:`coarse_order`) while their multi-item
+    groups number at most ``n_bits`` in all; rows ``1..2^n`` open exactly the groups of one
+    subset of those (protected) and close the others of them; groups of the families left
+    out are free. Returns ``(closed, protect, distinct)``, each ``[P, ...]``; ``distinct``
+    is False for the repeats an order with fewer such groups makes."""
     n_fams, n_groups = lay.floor.shape
+    none = jnp.zeros((1, n_fams, n_groups), bool)
     n_bits = min(n_bits, n_fams * n_groups)
-    real = (lay.floor > 0).reshape(-1)
-    slots = jnp.argsort(~real, stable=True)[:n_bits]
-    usable = jnp.arange(n_bits) < real.sum()
+    if not n_bits:
+        return none, none, jnp.ones(1, bool)
+    real = lay.floor > 0
+    order = coarse_order(lay)
+    rank = jnp.argsort(order)
+    covered = (jnp.cumsum(real.sum(axis=1)[order]) <= n_bits)[rank]  # per family
+    key = jnp.where(real & covered[:, None], rank[:, None] * n_groups + jnp.arange(n_groups),
+                    n_fams * n_groups)
+    slots = jnp.argsort(key.reshape(-1), stable=True)[:n_bits]
+    usable = key.reshape(-1)[slots] < n_fams * n_groups
     bits = ((jnp.arange(2 ** n_bits)[:, None] >> jnp.arange(n_bits)[None, :]) & 1) > 0
+    opened = jnp.zeros((bits.shape[0], n_fams * n_groups), bool)
+    opened = jax.vmap(lambda row, bit: row.at[slots].set(bit & usable))(opened, bits)
+    closed = (real & covered[:, None]).reshape(-1)[None, :] & ~opened
+    distinct = jnp.r_[True, ~(bits & ~usable[None, :]).any(axis=1)]
+    shape = (-1, n_fams, n_groups)
+    return (jnp.concatenate([none, closed.reshape(shape)]),
+            jnp.concatenate([none, opened.reshape(shape)]), distinct)
 
-    def one(bit):
-        opened = jnp.zeros(n_fams * n_groups, bool).at[slots].set(bit & usable)
-        closed = (real & ~opened).reshape(n_fams, n_groups)
-        return solve_pattern(lay, closed, opened.reshape(n_fams, n_groups))
 
-    takes, shuts, oks, lams = jax.vmap(one)(bits)
-    distinct = ~(bits & ~usable[None, :]).any(axis=1)  # unused bits set: a repeat
-    rewards = jax.vmap(lambda t: totals(lay, t)[0])(takes)
-    best = jnp.argmax(jnp.where(oks & distinct, rewards, -jnp.inf))
-    return takes[best], shuts[best], (oks & distinct)[best], lams[best]
+def _may_fit(lay, protect):
+    """Can the groups opened by each pattern (``protect``: ``[P, K, G]``) fit the budget
+    together? A lower bound on the cost of opening group ``g`` is its threshold times the
+    least cost per unit of contribution of any member prefix; the groups of one family
+    are disjoint, so their bounds add up."""
+    per_unit = jnp.where(lay.contrib > 0, lay.cost[None] / jnp.where(lay.contrib > 0,
+                                                                     lay.contrib, 1.0), jnp.inf)
+    cheapest = jax.vmap(lambda unit, grp: jax.ops.segment_min(unit.min(axis=1), grp,
+                                                              lay.floor.shape[1]))(
+        per_unit, lay.group)
+    least = jnp.where(lay.floor > 0, lay.floor * cheapest, 0.0)
+    need = jnp.where(protect, least[None], 0.0).sum(axis=2).max(axis=1)
+    return _fits(lay, need)
 
 
 def engine(lay, patterns=False, spread=SPREAD):
     """The best valid order the engine finds on ``lay`` and its reward (module docstring).
     ``patterns`` (static): also try every pattern of the multi-item groups
-    (:func:`enumerate_patterns`; for orders with at most ``PATTERN_GROUPS`` of them, on
+    (:func:`patterns_of`; for orders with at most ``PATTERN_GROUPS`` of them, on
     layouts of at most ``PATTERN_CELLS`` cells) and, on layouts of at most
     ``EXCHANGE_CELLS`` cells, :func:`exchange`. Pure
     and single-instance: batch it with ``jax.vmap``."""
-    none = jnp.zeros(lay.floor.shape, bool)
-    t, closed, _, lam = solve_pattern(lay, none, none, spread)
     patterns = patterns and lay.reward.size <= PATTERN_CELLS  # 2^6 priced solves each
     if patterns:
-        u, shut, ok, price = enumerate_patterns(lay)
-        better = ok & (totals(lay, u)[0] > totals(lay, t)[0])
-        t, closed = jnp.where(better, u, t), jnp.where(better, shut, closed)
-        lam = jnp.where(better, price, lam)
+        closed, protect, distinct = patterns_of(lay, PATTERN_GROUPS)
+        wanted = distinct & _may_fit(lay, protect)
+
+        def row(args):  # in sequence, and only the patterns worth a solve (a real branch
+            c, p, w = args  # when the lanes are mapped, not vmapped)
+            solve = lambda: solve_pattern(lay, c, p, spread)  # noqa: E731
+            skip = lambda: jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype),  # noqa: E731
+                                        jax.eval_shape(solve))
+            return lax.cond(w, solve, skip)
+
+        takes, shuts, oks, lams = lax.map(row, (closed, protect, wanted))
+        rewards = jax.vmap(lambda t: totals(lay, t)[0])(takes)
+        best = jnp.argmax(jnp.where((oks & wanted).at[0].set(True), rewards, -jnp.inf))
+        t, closed, lam = takes[best], shuts[best], lams[best]
+    else:  # unbatched: a vmapped while loop compiles to a larger program
+        none = jnp.zeros(lay.floor.shape, bool)
+        t, closed, _, lam = solve_pattern(lay, none, none, spread)
     t, closed = group_search(lay, lam, t, closed)
     if patterns and lay.reward.size <= EXCHANGE_CELLS:  # its step is [I W]^2
         t = exchange(lay, t, closed)

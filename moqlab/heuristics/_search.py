@@ -67,7 +67,7 @@ from ..core._options import Option
 from ..core._orders import decode, enumerate_orders, order_count
 from ..core._precision import float64
 from ..core._result import Answer
-from ..core._sharding import shard_batch, sharded
+from ..core._sharding import over_lanes, shard_batch, sharded
 from ._greedy import budget_answer
 from ._jax_greedy import cut_moves, greedy_runs, take_after
 from ._lagrange import PATTERN_GROUPS, engine
@@ -85,9 +85,11 @@ OPTIONS = (
 
 
 def few_groups(instance: Instance) -> bool:
-    """Does ``instance`` have at most ``PATTERN_GROUPS`` multi-item groups with an MOQ (the
-    engine then tries all their open/closed patterns)?"""
-    return sum(int(multi_groups(fam).sum()) for fam in instance.families) <= PATTERN_GROUPS
+    """Does ``instance`` have a family with at least one and at most ``PATTERN_GROUPS``
+    multi-item groups with an MOQ (the engine then tries the open/closed patterns of its
+    coarsest families, :func:`moqlab.heuristics._lagrange.patterns_of`)?"""
+    counts = [int(multi_groups(fam).sum()) for fam in instance.families]
+    return not any(counts) or min(c for c in counts if c) <= PATTERN_GROUPS
 
 
 @float64
@@ -98,7 +100,7 @@ def run_engine(instances: Sequence[Instance], budgets) -> list[np.ndarray]:
     shapes = [(layout_sizes(inst), few_groups(inst)) for inst in instances]
     out = [None] * len(instances)
     for (sizes, patterns), members in same_shape_groups(shapes).items():
-        solve = sharded(jax.vmap(functools.partial(engine, patterns=patterns)),
+        solve = sharded(over_lanes(functools.partial(engine, patterns=patterns)),
                         f"search-engine-{patterns}")
         lays = [prefix_layout(instances[n], budgets[n], sizes) for n in members]
         stacked, _ = shard_batch(Layout(*(np.stack(parts) for parts in zip(*lays))))
