@@ -72,3 +72,20 @@ def test_an_option_the_method_does_not_take_is_one_clean_error(tmp_path, capsys)
     assert code == 2 and len(err) == 1
     assert "'greedy' takes no option 'seed'" in err[0]
     assert not out.exists()
+
+
+def test_the_command_line_keeps_compiled_jax_functions_in_a_persistent_cache(tmp_path):
+    cache = tmp_path / "jax-cache"
+    env = {**__import__("os").environ, "MOQLAB_JAX_CACHE": str(cache)}
+    done = subprocess.run([sys.executable, "-m", "moqlab.cli", "solve", EXAMPLE, "--budget",
+                           "1500", "--method", "jax-greedy", "--out",
+                           str(tmp_path / "out.csv")], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert cache.is_dir() and any(cache.iterdir())  # compiled executables were stored
+    env["MOQLAB_JAX_CACHE"] = "off"
+    done = subprocess.run([sys.executable, "-c",
+                           "import jax; from moqlab.cli import compilation_cache;"
+                           "print(compilation_cache(), jax.config.jax_compilation_cache_dir)"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.split() == ["None", "None"]
