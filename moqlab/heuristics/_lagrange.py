@@ -50,7 +50,7 @@ from jax import lax
 
 from ..core._kernel import allowance
 
-SPREAD = (1.0, 0.97, 0.93, 0.88, 0.8, 0.65, 0.45, 0.0)  # candidate prices, times lam*
+SPREAD = (1.0, 0.97, 0.93, 0.88, 0.8, 0.72, 0.65, 0.55, 0.45, 0.3, 0.15, 0.0)  # times lam*
 BISECTIONS = 30
 GROUP_PASSES = 2
 REPAIR_ROUNDS = 64  # family rounds of a repair before the closing pass
@@ -161,17 +161,22 @@ def _raise_plan(lay, profit, t, bar, k, short):
 
 def repair(lay, profit, t, closed, protect):
     """Make every open group meet its MOQ by raising or closing (module docstring).
-    ``protect`` (``[K, G]``): groups that may only be raised. Returns ``(t, closed, ok)``;
-    ``ok`` is False when a protected group had to close."""
+    ``protect`` (``[K, G]``): groups that may only be raised, and are raised from empty when
+    no member is in the order. Returns ``(t, closed, ok)``; ``ok`` is False when a
+    protected group had to close."""
     order = coarse_order(lay)
+
+    def due(t):  # short groups, and the protected groups still empty
+        _, count, short = group_state(lay, t)
+        return short | (protect & (count == 0))
 
     def needs(state):
         t, _, _, rounds = state
-        return group_state(lay, t)[2].any() & (rounds < REPAIR_ROUNDS)
+        return due(t).any() & (rounds < REPAIR_ROUNDS)
 
     def round_(state):
         t, closed, ok, rounds = state
-        _, _, short = group_state(lay, t)
+        short = due(t)
         k = order[jnp.argmax(short[order].any(axis=1))]
         bar = barred(lay, closed)
         u, loss, covered = _raise_plan(lay, profit, t, bar, k, short[k])
@@ -192,8 +197,9 @@ def repair(lay, profit, t, closed, protect):
         closed = closed | short
         return jnp.where(barred(lay, closed), 0, t), closed, ok & ~(short & protect).any()
 
-    return lax.while_loop(lambda s: group_state(lay, s[0])[2].any(), shut_all,
-                          (t, closed, ok))
+    t, closed, ok = lax.while_loop(lambda s: group_state(lay, s[0])[2].any(), shut_all,
+                                   (t, closed, ok))
+    return t, closed, ok & ~(protect & (group_state(lay, t)[1] == 0)).any()
 
 
 def build(lay, lam, closed, protect):
