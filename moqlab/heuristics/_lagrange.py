@@ -489,14 +489,13 @@ def exchange(lay, t, closed, max_moves=EXCHANGE_MOVES):
         return score.reshape(-1)[flat], flat
 
     def step(state):
-        t, _, n = state
-        _, flat = best_pair(t)
+        t, _, flat, n = state
         a, b = jnp.divmod(flat, n_items * width)
         t = t.at[item[a]].set(to[a]).at[item[b]].set(to[b])
-        return t, best_pair(t)[0], n + 1
+        return (t, *best_pair(t), n + 1)
 
-    start = (t, best_pair(t)[0], 0)
-    t, _, _ = lax.while_loop(lambda s: (s[1] > -jnp.inf) & (s[2] < max_moves), step, start)
+    start = (t, *best_pair(t), 0)
+    t, _, _, _ = lax.while_loop(lambda s: (s[1] > -jnp.inf) & (s[3] < max_moves), step, start)
     return t
 
 
