@@ -94,8 +94,9 @@ def parse_mode(budget=None, min_target=None, max_target=None) -> tuple[str, floa
 
 def auto_pick(instance: Instance, mode: str = "budget") -> str:
     """The method ``auto`` picks: enumeration when at most 65,536 orders exist; else the
-    MILP (time-limited; greedy's order is kept if the limit stops HiGHS first) in
-    budget mode, and in target modes up to 2,000 lines; else ``search``."""
+    MILP in budget mode (time-limited, ``start="search"``: HiGHS alone for ten seconds,
+    then from ``search``'s order, which is kept if HiGHS finds nothing better), and in
+    target modes up to 2,000 lines; else ``search``."""
     orders = math.prod(int(n) + 1 for n in instance.item_length)
     if orders <= AUTO_ENUMERATE_ORDERS:
         return "enumerate"
@@ -136,15 +137,15 @@ def show_options(method: str | None = None, disp: bool = True) -> str:
 def _checked_options(method: str, options: dict, picked_by_auto: bool = False) -> dict:
     """``options`` checked against what ``method`` declares (unknown names, wrong types or
     ranges are a :class:`MOQInputError`); auto gives ``milp`` a default ``time_limit``
-    (:data:`AUTO_TIME_LIMIT`)."""
+    (:data:`AUTO_TIME_LIMIT`) and ``start="search"`` (used in budget mode only)."""
     try:
         options = checked_options(method, method_options(method), options)
     except MOQInputError as exc:
         if picked_by_auto:
             raise MOQInputError(f"auto picked {method!r}: {exc}") from None
         raise
-    if picked_by_auto and method == "milp" and "time_limit" not in options:
-        options = {**options, "time_limit": AUTO_TIME_LIMIT}
+    if picked_by_auto and method == "milp":
+        options = {"time_limit": AUTO_TIME_LIMIT, "start": "search", **options}
     return options
 
 
@@ -175,10 +176,11 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     budget, min_target, max_target : exactly one; for a batch, a scalar or one per instance.
     method : ``"enumerate"``, ``"greedy"``, ``"roundup"``, ``"milp"``, ``"jax-greedy"``,
         ``"search"``, ``"relax"`` or ``"auto"`` (enumeration when at most 65,536 orders
-        exist; else, in budget mode, the MILP (greedy's order as the fallback) with a 50 s
-        ``time_limit`` unless one is given: ``optimal`` when HiGHS proves it, else
-        ``time_limit`` with HiGHS's bound and gap in ``info``; in target modes the MILP up
-        to 2,000 lines, else ``search``).
+        exist; else, in budget mode, the MILP with a 50 s ``time_limit`` unless one is
+        given, HiGHS alone for 10 s, then started from ``search``'s order: ``optimal`` when
+        HiGHS proves it, else ``time_limit`` with HiGHS's bound and gap in ``info`` and an
+        order never worse than search's; in target modes the MILP up to 2,000 lines, else
+        ``search``).
     progress : for a batch solved instance by instance, a progress bar (tqdm, on standard
         error) once the batch has run for two seconds; ``False`` turns it off.
     **options : passed to the method (``time_limit`` for every method, ``seed`` for the

@@ -252,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lines", help="lines table (CSV): id, min, reward, cost[, target], g0, oq0, moq0...")
     _add_mode(p)
     p.add_argument("--method", default="auto", choices=["auto", *METHODS],
-                   help="solver (default: auto = enumerate if tiny, else milp (at least greedy's order) "
-                   "with a 50 s time limit; target modes above 2,000 lines: search)")
+                   help="solver (default: auto = enumerate if tiny, else milp with a 50 s time limit, "
+                   "started from search's order when HiGHS has not proven it in 10 s; target "
+                   "modes above 2,000 lines: search)")
     p.add_argument("--out", help="write the rows with a 'selected' column here ('-': stdout)")
     p.add_argument("--json", action="store_true", help="print one JSON object per instance")
     p.add_argument("--time-limit", type=_seconds, dest="time_limit",

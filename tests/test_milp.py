@@ -193,6 +193,22 @@ def test_time_limit_keeps_at_least_the_greedy_start():
     assert empty.feasible and empty.info["start_reward"] == 0.0
 
 
+def test_search_start_after_a_probe():
+    # probe=0: HiGHS is stopped at once, so search's order is computed and handed to HiGHS,
+    # which then proves the optimum from it; the answer is never worse than search's
+    inst, budget = _moq_heavy_knapsack()
+    exact = moqlab.solve(inst, budget=budget, method="milp")
+    res = moqlab.solve(inst, budget=budget, method="milp", start="search", probe=0.0)
+    if "search_reward" not in res.info:
+        pytest.skip("HiGHS proved this instance within its first millisecond")
+    assert res.status == "optimal" and res.reward == pytest.approx(exact.reward)
+    assert res.reward >= res.info["search_reward"] > 0
+    searched = moqlab.solve(inst, budget=budget, method="search")
+    assert res.info["search_reward"] == pytest.approx(searched.reward)
+    quick = moqlab.solve(inst, budget=budget, method="milp", start="search", probe=10.0)
+    assert quick.status == "optimal" and "search_reward" not in quick.info  # proven alone
+
+
 def test_auto_never_picks_plain_greedy():
     from moqlab._solve import auto_pick
     inst, budget = _moq_heavy_knapsack()

@@ -81,7 +81,7 @@ from ..core._instance import Instance
 from ..core._options import Option
 from ..core._result import Answer
 
-MILP_STARTS = ("greedy", "empty")
+MILP_STARTS = ("greedy", "search", "empty")
 OPTIONS = (
     Option("time_limit", float, 300.0, "seconds for the whole call (all stages); None: no "
            "limit; a stopped run keeps its best order, status time_limit", minimum=0,
@@ -92,7 +92,11 @@ OPTIONS = (
            "the process by the first solve", minimum=1, nullable=True),
     Option("ties", bool, True, "break reward ties by cost (and target) in extra stages"),
     Option("start", str, "greedy", "budget mode: the order kept when a limit stops HiGHS "
-           "before it holds a better one", choices=MILP_STARTS),
+           "before it holds a better one; 'search': search's order, also handed to HiGHS "
+           "as its incumbent once the probe is over", choices=MILP_STARTS),
+    Option("probe", float, 10.0, "start='search': seconds HiGHS runs alone before "
+           "search's order is computed (an order proven within them needs no search)",
+           minimum=0),
 )
 
 HIGHS_VERSION = (f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}."
@@ -437,16 +441,22 @@ class Run:
 
 def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
                reward_floor: float = -_INF, known_min_cost: bool = False,
-               start: np.ndarray | None = None) -> np.ndarray | None:
+               start: np.ndarray | None = None,
+               first_deadline: float | None = None) -> np.ndarray | None:
     """``q_C`` by the tie rules (lexicographic stages), among orders with
     ``reward >= reward_floor``; ``None`` when no valid order satisfies the floor.
-    ``known_min_cost``: every admissible order costs the same (stage 2 skipped)."""
+    ``known_min_cost``: every admissible order costs the same (stage 2 skipped);
+    ``first_deadline``: an earlier deadline for the reward stage alone."""
     inst = run.instance
     empty = np.zeros(inst.n_items, dtype=np.int64)
     if start is None and reward_floor == -_INF and budget >= 0:
         start = empty  # always feasible: a time limit still leaves an incumbent
+    deadline = run.deadline
+    if first_deadline is not None:
+        run.deadline = min(deadline, first_deadline)
     first = run.stage("max reward", inst.reward, True, cost_upper=budget,
                       reward_lower=reward_floor, start=start, unit=run.units["reward"])
+    run.deadline = deadline
     if first.take is None:
         if first.infeasible:
             return None
@@ -477,7 +487,7 @@ def best_order(run: Run, budget: float, prefer_larger_target: bool, *,
 
 def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | None = 300.0,
                mip_rel_gap: float = 0.0, threads: int | None = None,
-               ties: bool = True, start: str = "greedy") -> Answer:
+               ties: bool = True, start: str = "greedy", probe: float = 10.0) -> Answer:
     """Exact answer by HiGHS in any mode (see the module docstring for the method).
 
     ``time_limit`` (seconds) bounds the whole call (all stages); ``mip_rel_gap`` > 0 turns
@@ -486,7 +496,12 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
     ``start``: the order kept when a time limit stops HiGHS before it holds a
     better one (in target modes: before the first frontier order is known) (then computed, after HiGHS, and its reward is ``info["start_reward"]``). ``"greedy"`` (default) is the ``greedy`` method's order (status
     ``time_limit``), so a limit never returns the empty order when greedy found one;
-    ``"empty"`` keeps the empty order.
+    ``"empty"`` keeps the empty order. ``"search"`` runs HiGHS alone for ``probe`` seconds;
+    when that does not prove the order, ``search``'s order is computed and HiGHS runs again,
+    from it, for the rest of ``time_limit`` (``info["search_reward"]``,
+    ``info["search_seconds"]``); the answer is never worse than search's. This is what
+    ``auto`` runs in budget mode: exact where HiGHS is fast, search's order (improved and
+    bounded by HiGHS) where it is not.
 
     ``info``: ``highs_version``, ``proven_optimal``, ``bound`` and ``gap`` (of the HiGHS
     run a limit stopped, else of the first reward stage: in budget mode, the optimum), ``nodes`` (all stages), ``mip_seconds`` (time inside
@@ -512,9 +527,18 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
 
     if mode == "budget":
         budget = _budget_row(instance, float(limit))
-        take = best_order(run, budget, prefer_larger)
+        probing = start == "search"
+        take = best_order(run, budget, prefer_larger,
+                          first_deadline=began + float(probe) if probing else None)
+        searched = None
+        if probing and not (run.first is not None and run.first.proven) \
+                and time.perf_counter() < deadline:
+            run, take, searched = _from_search(run, instance, float(limit), budget,
+                                               deadline, prefer_larger, take)
         info = _info(run, build_seconds, run.first)  # bound and gap of the reward stage
-        if run.first is None or not run.first.proven:
+        if searched is not None:
+            info.update(searched)
+        elif run.first is None or not run.first.proven:
             # The fallback is computed only when the reward stage stopped short (a proven
             # reward is at least greedy's). Not handed to HiGHS as a start: HiGHS 1.16 was seen to report
             # a start of reward 1 as "optimal" with objective 3.
@@ -546,7 +570,8 @@ def _stopped_walk(run: Run, mode: str, limit: float, frontier, targets, start: s
                   info: dict) -> Answer:
     """The answer when a time limit stopped the frontier walk: the walked prefix read by the
     mode's rule; in min-target mode, when the walk stopped before reaching the target,
-    greedy's order if it reaches it (``start="greedy"``), since the walked orders do not."""
+    greedy's order if it reaches it (``start="greedy"``, or ``"search"``, which has no
+    frontier walk of its own), since the walked orders do not."""
     stopped = run.stopped.goal if run.stopped is not None else "HiGHS"
     message = (f"the time limit stopped the frontier walk after {len(frontier)} orders "
                f"({stopped})")
@@ -558,7 +583,7 @@ def _stopped_walk(run: Run, mode: str, limit: float, frontier, targets, start: s
         if mode == "max_target" or targets[position] >= limit - allowance(limit):
             return Answer(take, "time_limit", message + "; the order is the last walked one "
                           "the mode allows", info)
-    if start == "greedy":
+    if start in ("greedy", "search"):
         greedy = np.asarray(solve_greedy(run.instance, mode, limit).take, np.int64)
         reaches = run.totals(greedy)[2] >= limit - allowance(limit)
         if not frontier or (mode == "min_target" and reaches):
@@ -592,6 +617,31 @@ def _walk(run: Run, mode: str, limit: float, prefer_larger: bool):
     return frontier, targets
 
 
+
+
+def _from_search(probe: Run, instance: Instance, limit: float, budget: float,
+                 deadline: float, prefer_larger: bool, take: np.ndarray | None):
+    """After a probe that proved nothing: ``search``'s order (within the time left), then
+    HiGHS again from it until ``deadline``; returns the second run, the better order and
+    the info entries. HiGHS keeps nothing of the probe's tree, so the probe's time is the
+    price of not running search on orders HiGHS proves at once."""
+    from ..heuristics._search import solve_search  # JAX only when a probe falls short
+
+    began = time.perf_counter()
+    found = solve_search(instance, "budget", limit,
+                         time_limit=max(deadline - began, 1e-3)).take
+    found = np.asarray(found, dtype=np.int64)
+    if not check(instance, instance.selection_from_take(found), budget=limit).feasible:
+        found = np.zeros(instance.n_items, dtype=np.int64)  # search verifies; kept honest
+    searched = {"search_reward": probe.totals(found)[0] * probe.units["reward"],
+                "search_seconds": time.perf_counter() - began,
+                "probe_seconds": probe.mip_seconds}
+    probe.highs.clearSolver()
+    run = dataclasses.replace(probe, deadline=deadline, proven=True, first=None,
+                              stopped=None, notes=list(probe.notes))
+    better = best_order(run, budget, prefer_larger, start=found)
+    candidates = [t for t in (better, take, found) if t is not None]
+    return run, max(candidates, key=lambda t: run.totals(t)[0]), searched
 
 
 def _start_order(instance: Instance, budget: float) -> np.ndarray:
