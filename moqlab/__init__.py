@@ -1,7 +1,8 @@
 """moqlab: the general MOQ problem (minimal order quantities), solved exactly, greedily,
 through differentiable relaxations and with batched accelerated heuristics.
 
-Read ``shared/design/moq-problem.md`` for the problem; start with :func:`solve`::
+Read ``docs/guide.md`` (in the repository) for the problem, the lines table, the modes and
+the methods; start with :func:`solve`::
 
     >>> import moqlab
     >>> inst = moqlab.Instance.from_arrays(["a", "b"], [3.0, 2.0], [2.0, 2.0])

@@ -4,7 +4,7 @@ An :class:`Instance` holds one purchase-order problem. Its lines are stored sort
 item (in order of first appearance in the table) and, inside an item, by increasing
 ``min``: line ``j`` is step ``line_rank[j]`` (0-based) of item ``line_item[j]``. A
 selection is valid when it is a per-item prefix and every MOQ group is either empty or at
-least at its threshold (see ``shared/design/moq-problem.md``).
+least at its threshold (see ``docs/guide.md``).
 
 Example::
 

@@ -12,6 +12,7 @@ Each instance becomes an MOQ instance with one line per item (``reward`` = profi
 from __future__ import annotations
 
 import re
+import importlib.resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,7 +21,8 @@ import numpy as np
 from ..core._errors import MOQInputError
 from ..core._instance import Instance
 
-DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+# the repository's datasets/ folder, installed as the package moqlab.datasets (pyproject.toml)
+DATASETS = Path(str(importlib.resources.files("moqlab.datasets")))
 
 
 class KnapsackCase(NamedTuple):
@@ -31,7 +33,8 @@ class KnapsackCase(NamedTuple):
 
 
 def dataset_path(relative: str) -> Path:
-    """Path of a file shipped in the repository's ``datasets/`` folder."""
+    """Path of a file shipped with moqlab (the repository's ``datasets/`` folder, installed
+    as ``moqlab.datasets``), e.g. ``dataset_path("examples/order.csv")``."""
     path = DATASETS / relative
     if not path.exists():
         raise MOQInputError(f"no such dataset file: {path}")

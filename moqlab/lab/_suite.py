@@ -32,9 +32,10 @@ import pandas as pd
 
 from ..core._errors import MOQInputError
 from ._generate import generate
+from ._pisinger import DATASETS
 from ..core._instance import Instance
 
-SUITE_DIR = Path(__file__).resolve().parents[2] / "datasets" / "suite"
+SUITE_DIR = DATASETS / "suite"
 MANIFEST = SUITE_DIR / "manifest.csv"
 SIZES = ("tiny", "small", "medium", "large")
 MANIFEST_COLUMNS = ("name", "family", "params", "seed", "size", "n_items", "n_lines",
