@@ -336,7 +336,7 @@ def _figure():
         import matplotlib
     except ImportError:
         raise MOQInputError("moqlab bench draws its figures with matplotlib: "
-                            "pip install -e '.[bench]'") from None
+                            "pip install 'moqlab[bench]' (in the repository: pip install '.[bench]')") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt

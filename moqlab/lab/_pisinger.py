@@ -21,8 +21,17 @@ import numpy as np
 from ..core._errors import MOQInputError
 from ..core._instance import Instance
 
-# the repository's datasets/ folder, installed as the package moqlab.datasets (pyproject.toml)
-DATASETS = Path(str(importlib.resources.files("moqlab.datasets")))
+def _datasets_dir() -> Path:
+    """The repository's ``datasets/`` folder, installed as the package ``moqlab.datasets``
+    (``pyproject.toml``); the folder itself when the source tree is imported without its
+    installed mapping (Python started in the repository root over a regular install)."""
+    try:
+        return Path(str(importlib.resources.files("moqlab.datasets")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "datasets"
+
+
+DATASETS = _datasets_dir()
 
 
 class KnapsackCase(NamedTuple):
