@@ -21,7 +21,10 @@ last pass closes whatever is still short, so a repaired order always meets every
 with the least reward lost per unit of cost saved, among: an item down one allowed step, an
 item to 0, a whole group closed; each keeping every other group empty or at its MOQ) and
 *filled* (the raise with the best reward per unit of cost that fits and keeps every group
-valid). The best goes through a *group search*: each multi-item group in turn is closed (and
+valid). Item steps are taken up to ``SHED_BATCH`` at a time, best first: in a shed, one per
+group where their sum would break its MOQ, and no more than the excess over the budget; in
+a fill, while their extra cost fits together (a stock order of 13,651 lines: engine 6.4 s
+-> 0.8 s, same reward). The best goes through a *group search*: each multi-item group in turn is closed (and
 the order repaired and filled) if open, or opened (its members at their priced prefix, the
 groups it meets unbarred, repaired without closing it, shed, filled) if closed; a flip is
 kept when it raises the reward.
@@ -59,6 +62,7 @@ PATTERN_GROUPS = 6  # orders with at most this many multi-item groups try all pa
 EXCHANGE_MOVES = 64  # pair moves of the exchange step (small orders)
 PATTERN_CELLS = 4096  # ... and on layouts of at most this many cells [I W]
 EXCHANGE_CELLS = 1024  # the exchange step runs on layouts of at most this many cells [I W]
+SHED_BATCH = 32  # item steps a shed or fill iteration may take together
 
 
 # ------------------------------------------------------------------ lookups and totals
@@ -282,40 +286,68 @@ def _closing_outcomes(lay, profit, t, closed, protect):
 def _shed_items(lay, t, protect, limit):
     """Item steps down (one allowed step, or to 0) keeping every group empty or at its
     MOQ, least reward lost per unit of cost saved first, while over budget and the best
-    step's ratio is at most ``limit``."""
+    step's ratio is at most ``limit``. Up to ``SHED_BATCH`` steps are taken at once: the
+    best ones, one per group where their sum would break the group's MOQ (or empty a
+    protected group), and no more than the excess over the budget."""
     width = lay.reward.shape[1]
+    n_groups = lay.floor.shape[1]
     positions = jnp.arange(width)[None, :]
 
-    def best_step(t):
+    def best_steps(t):  # every item's best step down: ratio and target length
         total, count, _ = group_state(lay, t)
         below = lay.allowed & (positions < t[:, None])
         prev = jnp.max(jnp.where(below, positions, -1), axis=1)
         alone = (jnp.take_along_axis(protect, lay.group, axis=1)
                  & (jnp.take_along_axis(count, lay.group, axis=1) == 1)).any(axis=0)
-        best_ratio, best_item, best_to = jnp.inf, 0, 0
+        best_ratio, best_to = jnp.full(t.shape, jnp.inf), t
         for to in (jnp.maximum(prev, 0), jnp.zeros_like(t)):
             saved = _at(lay.cost, t) - _at(lay.cost, to)
             lost = _at(lay.reward, t) - _at(lay.reward, to)
             ok = (prev >= 0) & (saved > 0) & _keeps(lay, total, count, t, to)
             ok = ok & ~((to == 0) & alone)
             ratio = jnp.where(ok, lost / jnp.where(ok, saved, 1.0), jnp.inf)
-            i = jnp.argmin(ratio)
-            better = ratio[i] < best_ratio
-            best_ratio = jnp.where(better, ratio[i], best_ratio)
-            best_item = jnp.where(better, i, best_item)
-            best_to = jnp.where(better, to[i], best_to)
-        return best_ratio, best_item, best_to
+            better = ratio < best_ratio
+            best_ratio = jnp.where(better, ratio, best_ratio)
+            best_to = jnp.where(better, to, best_to)
+        return best_ratio, best_to
+
+    def batch(t, ratio, to):
+        """The steps taken together (``[I]`` bool)."""
+        n = min(SHED_BATCH, t.shape[0])
+        top_ratio, top = lax.top_k(-ratio, n)
+        picked = jnp.zeros(t.shape, bool).at[top].set(jnp.isfinite(top_ratio)
+                                                      & (-top_ratio <= limit))
+        total, count, _ = group_state(lay, t)
+        drop = _at(lay.contrib, t) - _at(lay.contrib, to)  # [K, I]
+        leaves = ((t > 0) & (to == 0)).astype(jnp.int32)
+        rank = jnp.zeros(t.shape, jnp.int32).at[top].set(jnp.arange(n, dtype=jnp.int32))
+        keep = picked
+        for k in range(lay.floor.shape[0]):
+            grp = lay.group[k]
+            after = total[k] - jax.ops.segment_sum(jnp.where(picked, drop[k], 0.0), grp, n_groups)
+            members = count[k] - jax.ops.segment_sum(jnp.where(picked, leaves, 0), grp, n_groups)
+            fine = ((lay.floor[k] <= 0) | (members == 0) | (after >= lay.floor[k])) \
+                & ~(protect[k] & (members == 0))
+            first = jax.ops.segment_min(jnp.where(picked, rank, n), grp, n_groups)
+            keep = keep & (fine[grp] | (rank == first[grp]))
+        # no more than the excess (the best step always): past it the order would be under
+        # the budget by more than a single step, and later steps are the worse ones
+        saved = jnp.where(keep, _at(lay.cost, t) - _at(lay.cost, to), 0.0)
+        before = jnp.zeros(t.shape).at[top].set(jnp.cumsum(saved[top]) - saved[top])
+        excess = totals(lay, t)[1] - lay.budget
+        return keep & ((before < excess) | (rank == 0))
 
     def going(state):
-        t, (ratio, _, _) = state
-        return ~_fits(lay, totals(lay, t)[1]) & (ratio <= limit) & jnp.isfinite(ratio)
+        t, ratio, _ = state
+        best = ratio.min()
+        return ~_fits(lay, totals(lay, t)[1]) & (best <= limit) & jnp.isfinite(best)
 
     def step(state):
-        t, (_, i, to) = state
-        t = t.at[i].set(to)
-        return t, best_step(t)
+        t, ratio, to = state
+        t = jnp.where(batch(t, ratio, to), to, t)
+        return (t, *best_steps(t))
 
-    return lax.while_loop(going, step, (t, best_step(t)))[0]
+    return lax.while_loop(going, step, (t, *best_steps(t)))[0]
 
 
 def shed(lay, profit, t, closed, protect):
@@ -336,7 +368,10 @@ def shed(lay, profit, t, closed, protect):
         best = jnp.argmin(ratio)
         lowered = _shed_items(lay, t, protect, ratio[best])
         close = (lowered == t).all() & jnp.isfinite(ratio[best])
-        moved = jnp.where(jnp.isfinite(ratio[best]), lowered, _shed_items(lay, t, protect, jnp.inf))
+        # with no closing possible, items are shed whatever their ratio (a real branch
+        # when lanes are mapped)
+        moved = lax.cond(jnp.isfinite(ratio[best]), lambda: lowered,
+                         lambda: _shed_items(lay, t, protect, jnp.inf))
         stuck = ~close & (moved == t).all()
         t = jnp.where(close, us[best], moved)
         closed = jnp.where(close, shuts[best], closed)
@@ -348,7 +383,8 @@ def shed(lay, profit, t, closed, protect):
 
 def fill(lay, t, closed):
     """Raise items by best reward per unit of cost while it fits and keeps every group
-    valid (an item of an empty group may only open it at its MOQ)."""
+    valid (an item of an empty group may only open it at its MOQ); up to ``SHED_BATCH``
+    items a step, the best first, while their extra cost fits."""
     width = lay.reward.shape[1]
     positions = jnp.arange(width)[None, :]
     bar = barred(lay, closed)
@@ -368,10 +404,17 @@ def fill(lay, t, closed):
                                        jnp.inf), -jnp.inf)
 
     def step(state):
+        # up to SHED_BATCH raises at once, each item's best, best first, while their extra
+        # cost fits together (raises never break an MOQ, and each one opening a group
+        # reaches its MOQ alone)
         t, score = state
-        flat = jnp.argmax(score)
-        i, to = jnp.divmod(flat, width)
-        t = t.at[i].set(to)
+        n = min(SHED_BATCH, t.shape[0])
+        best_to = jnp.argmax(score, axis=1)
+        top_score, top = lax.top_k(jnp.max(score, axis=1), n)
+        extra = jnp.where(top_score > -jnp.inf, _at(lay.cost, best_to)[top] - _at(lay.cost, t)[top], 0.0)
+        room = lay.budget + allowance(lay.budget) - totals(lay, t)[1]
+        take = (top_score > -jnp.inf) & ((jnp.cumsum(extra) <= room) | (jnp.arange(n) == 0))
+        t = t.at[top].set(jnp.where(take, best_to[top], t[top]))
         return t, candidates(t)
 
     t, _ = lax.while_loop(lambda s: (s[1] > -jnp.inf).any(), step, (t, candidates(t)))
@@ -425,7 +468,8 @@ def _flip(lay, lam, t, closed, k, g):
 
 
 def group_search(lay, lam, t, closed):
-    """``GROUP_PASSES`` passes of single group flips, each kept when it raises the reward."""
+    """Up to ``GROUP_PASSES`` passes of single group flips, each kept when it raises the
+    reward, until a whole pass's worth of flips in a row gains nothing."""
     n_fams, n_groups = lay.floor.shape
     ranked = jnp.argsort(jnp.argsort(coarse_order(lay)))  # rank of each family
     key = jnp.where(lay.floor > 0, ranked[:, None] * n_groups + jnp.arange(n_groups), -1)
@@ -433,16 +477,19 @@ def group_search(lay, lam, t, closed):
     n_slots = (lay.floor > 0).sum()
 
     def visit(state):
-        s, t, closed = state
+        s, since, t, closed = state
         k, g = jnp.divmod(slots[s % n_slots], n_groups)
         u, shut, ok = _flip(lay, lam, t, closed, k, g)
         better = ok & _fits(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
         reward_t, reward_u = totals(lay, t)[0], totals(lay, u)[0]
         better = better & (reward_u > reward_t + allowance(reward_t))
-        return s + 1, jnp.where(better, u, t), jnp.where(better, shut, closed)
+        return (s + 1, jnp.where(better, 0, since + 1), jnp.where(better, u, t),
+                jnp.where(better, shut, closed))
 
-    _, t, closed = lax.while_loop(lambda s: s[0] < GROUP_PASSES * n_slots, visit,
-                                  (0, t, closed))
+    # a full round of flips without a gain ends the search (the next round would repeat it)
+    _, _, t, closed = lax.while_loop(
+        lambda s: (s[0] < GROUP_PASSES * n_slots) & (s[1] < n_slots), visit,
+        (0, 0, t, closed))
     return t, closed
 
 
