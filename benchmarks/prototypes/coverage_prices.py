@@ -90,7 +90,7 @@ def primal(lay, lam, mu, closed, protect):
     profit = mu_profit(lay, lam, mu)
     bar = L.barred(lay, closed)
     value = jnp.where(bar, 0.0, jnp.maximum(profit.max(1), 0.0))
-    held = L._per_group(jnp.broadcast_to(value, lay.group.shape), lay.group, G)
+    held = L.per_group(jnp.broadcast_to(value, lay.group.shape), lay.group, G)
     free = (lay.floor > 0) & ~protect & ~closed
     shut = closed | (free & (held <= mu * lay.floor))
     return L.choose(profit, L.barred(lay, shut))
@@ -137,7 +137,7 @@ def cand(lay, lam, mu, closed, protect):
     t, shut, ok = L.repair(lay, profit, t, closed, protect)
     t, shut, fits = L.shed(lay, profit, t, shut, protect)
     t = L.fill(lay, t, shut)
-    valid = ok & fits & L._fits(lay, L.totals(lay, t)[1]) & ~L.group_state(lay, t)[2].any()
+    valid = ok & fits & L.fits_budget(lay, L.totals(lay, t)[1]) & ~L.group_state(lay, t)[2].any()
     return t, valid
 
 def run_path(lay, closed, protect):

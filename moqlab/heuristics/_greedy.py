@@ -163,6 +163,24 @@ class _State:
                 self.count[k][g] += 1
 
 
+def _opening_cost_floors(instance: Instance, floors) -> list[list[float]]:
+    """Per family and group, a lower bound on the cost of any bundle that opens the group
+    from empty: its threshold times the least cost per unit of contribution of its lines,
+    plus every negative cost of the order (lines of other groups may join the bundle);
+    ``-inf`` where a line of the group has a negative cost per unit."""
+    negative = float(np.minimum(instance.cost, 0.0).sum())
+    line_group = instance.line_item
+    out = []
+    for fam, floor in zip(instance.families, floors):
+        group = fam.item_group[line_group]
+        unit = np.where(fam.oq > 0, instance.cost / np.where(fam.oq > 0, fam.oq, 1.0), np.inf)
+        least = np.full(fam.n_groups, np.inf)
+        np.minimum.at(least, group, unit)
+        bound = np.where(least >= 0, np.asarray(floor) * least + negative, -np.inf)
+        out.append(np.where(np.asarray(floor) > 0, bound, -np.inf).tolist())
+    return out
+
+
 def _chunked(positions: np.ndarray, size: int = 256):
     """The positions as Python ints, converted a chunk at a time: a bundle walk usually
     stops long before the end of its group's lines."""
@@ -204,6 +222,7 @@ class _Scan:
         self.thresholded = [(fam.moq > 0).tolist() for fam in instance.families]
         self.floor = [moq_floor(fam.moq).tolist() for fam in instance.families]
         self.limit = budget + allowance(budget)
+        self.opening_floor = _opening_cost_floors(instance, self.floor)
         self.take = [0] * instance.n_items
         self.usable = [True] * instance.n_items  # False: item closed or one of its groups retired
         self.total = [[0.0] * fam.n_groups for fam in instance.families]
@@ -308,6 +327,12 @@ class _Scan:
                     moves.append([self.order_at[p]])
                 else:
                     self.usable[i] = False
+                continue
+            room = self.limit - self.spent
+            if any(self.opening_floor[k][g] > room for k, g in self.closed(i)):
+                # no bundle opening these groups can fit (room only shrinks): the same
+                # decision as building one and finding it too dear, without the walk
+                self.usable[i] = False
                 continue
             bundle, short = self.bundle(p)
             while short is not None and self.usable[i]:
@@ -450,42 +475,74 @@ def _opened(instance: Instance, groups: GroupLines, take, k: int, g: int, rounds
     return None
 
 
+SHED_BATCH = 64  # removals one step of shed_keeping_groups may make together
+
+
 def shed_keeping_groups(instance: Instance, take: np.ndarray, budget: float):
     """``take`` (valid) brought within ``budget`` by removals that leave every group empty
     or at its threshold: an item's last line, or all its lines (how an item whose own
-    minimum is several lines leaves), one at a time, the one losing the least reward per
-    unit of cost saved first; ``None`` when no removal is left before the order fits."""
+    minimum is several lines leaves), the ones losing the least reward per unit of cost
+    saved first; ``None`` when no removal is left before the order fits. Up to
+    ``SHED_BATCH`` removals are made a step (one per group where their sum would break the
+    group's threshold or empty it, and no more than the excess over the budget), with the
+    group totals updated in place: the work stays near-linear in the order's size."""
     take = np.asarray(take, dtype=np.int64).copy()
     limit = budget + allowance(budget)
     floors = [moq_floor(fam.moq) for fam in instance.families]
     cum_reward = cumulative_table(instance, instance.reward)
     cum_cost = cumulative_table(instance, instance.cost)
     cum_oq = [cumulative_table(instance, fam.oq) for fam in instance.families]
-    while True:
-        selected = instance.selection_from_take(take)
-        if float(instance.cost[selected].sum()) <= limit:
-            return take
+    every = np.arange(instance.n_items)
+    spent = float(cum_cost[every, take].sum())
+    totals = [np.bincount(fam.item_group, weights=table[every, take], minlength=fam.n_groups)
+              for fam, table in zip(instance.families, cum_oq)]
+    counts = [np.bincount(fam.item_group, weights=take > 0, minlength=fam.n_groups)
+              for fam in instance.families]
+    while spent > limit:
         items = np.flatnonzero(take > 0)
-        totals = group_totals(instance, selected)
-        best, best_ratio = None, np.inf
+        best_ratio = np.full(items.size, np.inf)
+        best_keep = take[items].copy()
         for keep in (take[items] - 1, np.zeros(items.size, dtype=np.int64)):
             saved = cum_cost[items, take[items]] - cum_cost[items, keep]
             lost = cum_reward[items, take[items]] - cum_reward[items, keep]
             ok = saved > 0
-            for fam, floor, table, (total, count) in zip(instance.families, floors, cum_oq,
-                                                         totals):
+            for fam, floor, table, total, count in zip(instance.families, floors, cum_oq,
+                                                       totals, counts):
                 g = fam.item_group[items]
                 after_total = total[g] - (table[items, take[items]] - table[items, keep])
-                after_count = count[g] - (take[items] - keep)
+                after_count = count[g] - (keep == 0)
                 ok &= (after_count == 0) | (after_total >= floor[g]) | (fam.moq[g] <= 0)
-            if ok.any():
-                ratio = np.where(ok, lost / np.where(ok, saved, 1.0), np.inf)
-                n = int(np.argmin(ratio))
-                if ratio[n] < best_ratio:
-                    best, best_ratio = (items[n], keep[n]), ratio[n]
-        if best is None:
+            ratio = np.where(ok, lost / np.where(ok, saved, 1.0), np.inf)
+            better = ratio < best_ratio
+            best_ratio = np.where(better, ratio, best_ratio)
+            best_keep = np.where(better, keep, best_keep)
+        ranked = np.argsort(best_ratio, kind="stable")[:SHED_BATCH]
+        ranked = ranked[np.isfinite(best_ratio[ranked])]
+        if not ranked.size:
             return None
-        take[best[0]] = best[1]
+        who, keep = items[ranked], best_keep[ranked]
+        chosen = np.ones(ranked.size, dtype=bool)
+        for fam, floor, table, total, count in zip(instance.families, floors, cum_oq, totals,
+                                                   counts):
+            g = fam.item_group[who]
+            drop = table[who, take[who]] - table[who, keep]
+            after = total - np.bincount(g, weights=drop, minlength=fam.n_groups)
+            members = count - np.bincount(g, weights=keep == 0, minlength=fam.n_groups)
+            fine = (fam.moq <= 0) | (members == 0) | (after >= floor)
+            first = np.zeros(ranked.size, dtype=bool)
+            first[np.unique(g, return_index=True)[1]] = True  # the best removal of its group
+            chosen &= fine[g] | first
+        saved = np.where(chosen, cum_cost[who, take[who]] - cum_cost[who, keep], 0.0)
+        before = np.cumsum(saved) - saved
+        chosen &= (before < spent - limit) | (np.arange(ranked.size) == 0)
+        who, keep = who[chosen], keep[chosen]
+        spent -= float((cum_cost[who, take[who]] - cum_cost[who, keep]).sum())
+        for fam, table, total, count in zip(instance.families, cum_oq, totals, counts):
+            g = fam.item_group[who]
+            np.subtract.at(total, g, table[who, take[who]] - table[who, keep])
+            np.subtract.at(count, g, keep == 0)
+        take[who] = keep
+    return take
 
 
 def budget_answer(instance: Instance, take: np.ndarray, budget: float, keys=None) -> np.ndarray:

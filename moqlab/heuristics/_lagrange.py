@@ -40,9 +40,14 @@ Example::
     >>> inst = moqlab.Instance.from_arrays(
     ...     ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
     ...     families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
-    >>> take, reward = float64(jax.jit(engine))(prefix_layout(inst, budget=4.0))
-    >>> take[:3].tolist(), float(reward)
-    ([1, 1, 0], 8.0)
+    >>> lay = prefix_layout(inst, budget=4.0)
+    >>> none = jax.numpy.zeros(lay.floor.shape, bool)
+    >>> take, closed, ok, lam = float64(jax.jit(solve_pattern))(lay, none, none)
+    >>> take[:3].tolist(), bool(ok)
+    ([1, 1, 0], True)
+
+The whole engine (these steps, the patterns, the group search and the climb) is
+:func:`moqlab.heuristics._engine.engine`.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ EXCHANGE_MOVES = 64  # pair moves of the exchange step (small orders)
 PATTERN_CELLS = 4096  # ... and on layouts of at most this many cells [I W]
 EXCHANGE_CELLS = 1024  # the exchange step runs on layouts of at most this many cells [I W]
 SHED_BATCH = 32  # item steps a shed or fill iteration may take together
+SHED_STEPS = 24  # closing evaluations a shed may make
 
 
 # ------------------------------------------------------------------ lookups and totals
@@ -74,7 +80,7 @@ def _at(table, t):
     return jnp.take_along_axis(table, index, axis=-1)[..., 0]
 
 
-def _per_group(values, group, n_groups):
+def per_group(values, group, n_groups):
     """``[K, I]`` item values summed per group of each family: ``[K, G]``."""
     return jax.vmap(lambda v, g: jax.ops.segment_sum(v, g, n_groups))(values, group)
 
@@ -82,9 +88,9 @@ def _per_group(values, group, n_groups):
 def group_state(lay, t):
     """Contribution total and member count of every group, and which are short."""
     n_groups = lay.floor.shape[1]
-    total = _per_group(_at(lay.contrib, t), lay.group, n_groups)
+    total = per_group(_at(lay.contrib, t), lay.group, n_groups)
     taken = jnp.broadcast_to((t > 0).astype(jnp.int32), lay.group.shape)
-    count = _per_group(taken, lay.group, n_groups)
+    count = per_group(taken, lay.group, n_groups)
     return total, count, (count > 0) & (total < lay.floor)
 
 
@@ -113,7 +119,7 @@ def choose(profit, bar):
     return jnp.where(bar, 0, jnp.argmax(profit, axis=1))
 
 
-def _fits(lay, cost):
+def fits_budget(lay, cost):
     return cost <= lay.budget + allowance(lay.budget)
 
 
@@ -224,7 +230,7 @@ def bisect_price(lay, closed, protect):
         low, high = bounds
         # step 0 tries lam = 0 (a free order needs no price); one build in the compiled loop
         mid = jnp.where(step == 0, 0.0, 0.5 * (low + high))
-        fits = _fits(lay, totals(lay, build(lay, mid, closed, protect)[0])[1])
+        fits = fits_budget(lay, totals(lay, build(lay, mid, closed, protect)[0])[1])
         return jnp.where(fits, low, mid), jnp.where(fits, mid, high)
 
     _, lam = lax.fori_loop(0, BISECTIONS + 1, halve, (0.0, high))
@@ -252,7 +258,7 @@ def _cheapest_groups(lay, t, protect, n):
     n_fams, n_groups = lay.floor.shape
     _, count, _ = group_state(lay, t)
     held = [jnp.broadcast_to(_at(table, t), lay.group.shape) for table in (lay.reward, lay.cost)]
-    lost, saved = (_per_group(values, lay.group, n_groups).reshape(-1) for values in held)
+    lost, saved = (per_group(values, lay.group, n_groups).reshape(-1) for values in held)
     usable = ((count > 0) & (lay.floor > 0) & ~protect).reshape(-1) & (saved > 0)
     own = jnp.where(usable, lost / jnp.where(usable, saved, 1.0), jnp.inf)
     _, picked = lax.top_k(-own, min(n, n_fams * n_groups))
@@ -340,7 +346,7 @@ def _shed_items(lay, t, protect, limit):
     def going(state):
         t, ratio, _ = state
         best = ratio.min()
-        return ~_fits(lay, totals(lay, t)[1]) & (best <= limit) & jnp.isfinite(best)
+        return ~fits_budget(lay, totals(lay, t)[1]) & (best <= limit) & jnp.isfinite(best)
 
     def step(state):
         t, ratio, to = state
@@ -353,15 +359,17 @@ def _shed_items(lay, t, protect, limit):
 def shed(lay, profit, t, closed, protect):
     """Lower the order into the budget (module docstring): item steps while they lose less
     reward per unit of cost than the best group closing (with its repair cascade), then
-    that closing; ``ok`` is False when nothing is left to shed. ``protect``: groups that
-    must stay open."""
+    that closing; ``ok`` is False when nothing is left to shed, or when ``SHED_STEPS``
+    closing evaluations did not bring the order into the budget (an order that far over
+    it is a poor candidate, and each evaluation repairs ``CLOSINGS`` orders).
+    ``protect``: groups that must stay open."""
 
     def over(state):
-        t, _, stuck = state
-        return ~_fits(lay, totals(lay, t)[1]) & ~stuck
+        t, _, stuck, steps = state
+        return ~fits_budget(lay, totals(lay, t)[1]) & ~stuck & (steps < SHED_STEPS)
 
     def step(state):
-        t, closed, _ = state
+        t, closed, _, steps = state
         # one closing evaluation per step (each holds a repair: compile time): items are
         # shed while they beat the best closing; when none does, that closing is taken
         ratio, us, shuts = _closing_outcomes(lay, profit, t, closed, protect)
@@ -375,10 +383,10 @@ def shed(lay, profit, t, closed, protect):
         stuck = ~close & (moved == t).all()
         t = jnp.where(close, us[best], moved)
         closed = jnp.where(close, shuts[best], closed)
-        return t, closed, stuck
+        return t, closed, stuck, steps + 1
 
-    t, closed, stuck = lax.while_loop(over, step, (t, closed, jnp.array(False)))
-    return t, closed, ~stuck
+    t, closed, stuck, _ = lax.while_loop(over, step, (t, closed, jnp.array(False), 0))
+    return t, closed, ~stuck & fits_budget(lay, totals(lay, t)[1])
 
 
 def fill(lay, t, closed):
@@ -435,7 +443,7 @@ def solve_pattern(lay, closed, protect, spread=SPREAD):
     # in sequence: vmapped, the nested loops of every price would run in lockstep
     takes, shuts, oks = lax.map(lambda price: improve(lay, price, closed, protect), lam)
     rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
-    valid = oks & _fits(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
+    valid = oks & fits_budget(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
     best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
     return takes[best], shuts[best], valid[best], lam[best]
 
@@ -480,7 +488,7 @@ def group_search(lay, lam, t, closed):
         s, since, t, closed = state
         k, g = jnp.divmod(slots[s % n_slots], n_groups)
         u, shut, ok = _flip(lay, lam, t, closed, k, g)
-        better = ok & _fits(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
+        better = ok & fits_budget(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
         reward_t, reward_u = totals(lay, t)[0], totals(lay, u)[0]
         better = better & (reward_u > reward_t + allowance(reward_t))
         return (s + 1, jnp.where(better, 0, since + 1), jnp.where(better, u, t),
@@ -576,7 +584,7 @@ def patterns_of(lay, n_bits):
             jnp.concatenate([none, opened.reshape(shape)]), distinct)
 
 
-def _may_fit(lay, protect):
+def may_fit(lay, protect):
     """Can the groups opened by each pattern (``protect``: ``[P, K, G]``) fit the budget
     together? A lower bound on the cost of opening group ``g`` is its threshold times the
     least cost per unit of contribution of any member prefix; the groups of one family
@@ -588,36 +596,4 @@ def _may_fit(lay, protect):
         per_unit, lay.group)
     least = jnp.where(lay.floor > 0, lay.floor * cheapest, 0.0)
     need = jnp.where(protect, least[None], 0.0).sum(axis=2).max(axis=1)
-    return _fits(lay, need)
-
-
-def engine(lay, patterns=False, spread=SPREAD):
-    """The best valid order the engine finds on ``lay`` and its reward (module docstring).
-    ``patterns`` (static): also try every pattern of the multi-item groups
-    (:func:`patterns_of`; for orders with at most ``PATTERN_GROUPS`` of them, on
-    layouts of at most ``PATTERN_CELLS`` cells) and, on layouts of at most
-    ``EXCHANGE_CELLS`` cells, :func:`exchange`. Pure
-    and single-instance: batch it with ``jax.vmap``."""
-    patterns = patterns and lay.reward.size <= PATTERN_CELLS  # 2^6 priced solves each
-    if patterns:
-        closed, protect, distinct = patterns_of(lay, PATTERN_GROUPS)
-        wanted = distinct & _may_fit(lay, protect)
-
-        def row(args):  # in sequence, and only the patterns worth a solve (a real branch
-            c, p, w = args  # when the lanes are mapped, not vmapped)
-            solve = lambda: solve_pattern(lay, c, p, spread)  # noqa: E731
-            skip = lambda: jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype),  # noqa: E731
-                                        jax.eval_shape(solve))
-            return lax.cond(w, solve, skip)
-
-        takes, shuts, oks, lams = lax.map(row, (closed, protect, wanted))
-        rewards = jax.vmap(lambda t: totals(lay, t)[0])(takes)
-        best = jnp.argmax(jnp.where((oks & wanted).at[0].set(True), rewards, -jnp.inf))
-        t, closed, lam = takes[best], shuts[best], lams[best]
-    else:  # unbatched: a vmapped while loop compiles to a larger program
-        none = jnp.zeros(lay.floor.shape, bool)
-        t, closed, _, lam = solve_pattern(lay, none, none, spread)
-    t, closed = group_search(lay, lam, t, closed)
-    if patterns and lay.reward.size <= EXCHANGE_CELLS:  # its step is [I W]^2
-        t = exchange(lay, t, closed)
-    return t, totals(lay, t)[0]
+    return fits_budget(lay, need)

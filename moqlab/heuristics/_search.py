@@ -1,8 +1,8 @@
 """``search``: the Lagrangian engine, batched, started from the greedy order, polished.
 
 **Budget mode.** Each (instance, budget) *lane* is solved by
-:func:`moqlab.heuristics._lagrange.engine`, a pure JAX function over the instance's
-:class:`moqlab.core._layout.Layout` (the module documents the algorithm):
+:func:`moqlab.heuristics._engine.engine`, a pure JAX function over the instance's
+:class:`moqlab.core._layout.Layout` (:mod:`moqlab.heuristics._lagrange` documents the algorithm):
 
 1. *price*: a budget price ``lam``; every item takes the allowed prefix maximising
    ``R_i(t) - lam C_i(t)`` (per-SKU minimums folded into the allowed prefixes);
@@ -70,7 +70,8 @@ from ..core._result import Answer
 from ..core._sharding import over_lanes, shard_batch, sharded
 from ._greedy import budget_answer
 from ._jax_greedy import cut_moves, greedy_runs, take_after
-from ._lagrange import PATTERN_GROUPS, engine
+from ._engine import engine
+from ._lagrange import PATTERN_GROUPS
 
 ENUMERATE_ORDERS = 1 << 18  # orders with at most this many orders are also enumerated
 
