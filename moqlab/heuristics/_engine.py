@@ -23,16 +23,20 @@ from jax import lax
 
 from ._cover import pattern_climb
 from ._lagrange import (EXCHANGE_CELLS, PATTERN_CELLS, PATTERN_GROUPS, SPREAD, exchange,
-                        group_search, may_fit, patterns_of, solve_pattern, totals)
+                        group_search, group_state, may_fit, patterns_of, solve_pattern,
+                        totals)
+
+CLIMB_CELLS = 16384  # the climb runs on layouts of at most this many cells [I W]
 
 
 def engine(lay, patterns=False, spread=SPREAD):
     """The best valid order the engine finds on ``lay`` and its reward (module docstring).
     ``patterns`` (static): also try every pattern of the multi-item groups
     (:func:`moqlab.heuristics._lagrange.patterns_of`; for orders with at most ``PATTERN_GROUPS`` of them, on
-    layouts of at most ``PATTERN_CELLS`` cells), climb from the best order over patterns
-    solved with coverage prices (:func:`moqlab.heuristics._cover.pattern_climb`) and, on
-    layouts of at most
+    layouts of at most ``PATTERN_CELLS`` cells); on those and on layouts of at most
+    ``CLIMB_CELLS`` cells where some group stays empty, climb from the best order over
+    patterns solved with coverage prices (:func:`moqlab.heuristics._cover.pattern_climb`);
+    on layouts of at most
     ``EXCHANGE_CELLS`` cells, :func:`moqlab.heuristics._lagrange.exchange`. Pure
     and single-instance: batch it with ``jax.vmap``."""
     patterns = patterns and lay.reward.size <= PATTERN_CELLS  # 2^6 priced solves each
@@ -55,8 +59,12 @@ def engine(lay, patterns=False, spread=SPREAD):
         none = jnp.zeros(lay.floor.shape, bool)
         t, closed, _, lam = solve_pattern(lay, none, none, spread)
     t, closed = group_search(lay, lam, t, closed)
-    if patterns:
-        t, closed = pattern_climb(lay, t, closed)
+    if patterns or lay.reward.size <= CLIMB_CELLS:
+        # only where some group with an MOQ stays empty: on loose orders every group opens
+        # and a climb measured no gain (a real branch when the lanes are mapped)
+        shut_out = ((group_state(lay, t)[1] == 0) & (lay.floor > 0)).any()
+        t, closed = lax.cond(shut_out, lambda: pattern_climb(lay, t, closed),
+                             lambda: (t, closed))
     if patterns and lay.reward.size <= EXCHANGE_CELLS:  # its step is [I W]^2
         t = exchange(lay, t, closed)
     return t, totals(lay, t)[0]
