@@ -1,7 +1,7 @@
-"""Prototype (issue 10): coverage prices for a fixed pattern of open groups.
+"""Measuring harness (issue 10): coverage prices for a fixed pattern of open groups.
 
-Not part of the library: a measuring harness for the next step of ``search``'s engine
-(``moqlab/heuristics/_lagrange.py``). For a *pattern* (groups of the multi-item families
+Prototyped here, now in the library as :mod:`moqlab.heuristics._cover` (``solve_cover``,
+``pattern_climb``), which this script calls. For a *pattern* (groups of the multi-item families
 protected = must open, the others of those families closed), the engine's pattern solve
 prices items at ``R - lam C`` only; here each group ``g`` also gets a coverage price
 ``mu_g >= 0`` (a multiplier of its MOQ row), so an item's priced profit is
@@ -26,182 +26,88 @@ Measured (2-core CPU, 2026-12-02):
   ``y`` at 0.598.
 
 So coverage prices fix the budget fit of a given pattern, but neither they nor the LP pick
-the pattern; the within-pattern solve is still 2 % off on ``medium-stock-mixed-t1``.
+the pattern; the within-pattern solve is still 2 % off on ``medium-stock-mixed-t1``. In the
+engine (the climb after the group search, then exchange and the host polish), ``search``
+ends 0.10 % from the optimum on ``stock-i200-merchant-t1.0`` and 0.07 % on
+``medium-stock-mixed-t1``.
 
 Usage::
 
-    python benchmarks/prototypes/coverage_prices.py ORDER CATS SUPPLIERS [ITERS] [ETA]
+    python benchmarks/prototypes/coverage_prices.py ORDER CATS SUPPLIERS [--climb]
 
 ``ORDER``: a fresh stock order name (``benchmarks/stock_orders.py``) or a suite case name;
-``CATS``/``SUPPLIERS``: comma-separated open groups of the two multi-item families, ``free``
-(no pattern on that family) or ``none``; or ``search`` / ``milp`` in place of both (the
-open set of that method's answer). Environment: ``PATH_MODE=1`` evaluates the subgradient
-path's iterates, ``CLIMB=1`` climbs over patterns (``SWAP=1`` adds swaps), ``TWO=1`` re-solves
-with the first solve's open set protected, ``STRIDE`` (default 50).
+``CATS``/``SUPPLIERS``: comma-separated open groups of the two multi-item families (the
+others of that family closed), ``free`` (no pattern on that family) or ``none``; or
+``search`` / ``milp`` in place of both (the open set of that method's answer). ``--climb``
+then climbs from that pattern's order (:func:`moqlab.heuristics._cover.pattern_climb`).
 """
-import sys, time
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-import numpy as np, jax, jax.numpy as jnp, moqlab
-from benchmarks.stock_orders import orders
-from moqlab.core._layout import prefix_layout
-from moqlab.core._precision import float64
-from moqlab.heuristics import _lagrange as L
-from jax import lax
-name = sys.argv[1]
-def _parse(a): return None if a == "free" else ([] if a == "none" else [int(x) for x in a.split(",")])
-import os; TWO = os.environ.get('TWO') == '1'
-iters = int(sys.argv[4]) if len(sys.argv) > 4 else 300
-eta0 = float(sys.argv[5]) if len(sys.argv) > 5 else 0.5
-if name.startswith(("medium", "small", "large")):
-    _c = {c.name: c for c in moqlab.load_suite(name.split("-")[0])}[name]
-    from types import SimpleNamespace
-    g = SimpleNamespace(instance=_c.instance, limit=_c.limit)
-else:
-    g = dict(orders(100000))[name]
-inst = g.instance
-if sys.argv[2] in ("search", "milp"):
-    _r = moqlab.solve(inst, method=sys.argv[2], budget=g.limit)
-    _sel = np.asarray(_r.selected, bool)
-    print("search reward", _r.reward)
-    _multi = [k for k, f in enumerate(inst.families) if (np.bincount(f.item_group) > 1).any()]
-    _open = []
-    for k in _multi:
-        f = inst.families[k]
-        u = np.bincount(f.item_group[inst.line_item[_sel]], minlength=f.n_groups)
-        _open.append(",".join(str(x) for x in np.flatnonzero(u > 0)) or "none")
-    sys.argv[2:4] = _open
-opencat, opensup = _parse(sys.argv[2]), _parse(sys.argv[3])
-lay = prefix_layout(inst, budget=g.limit)
-K, G = lay.floor.shape
-closed = np.zeros((K, G), bool); protect = np.zeros((K, G), bool)
-for k, opn in ((0, opencat), (1, opensup)):
-    if opn is None: continue
-    n = inst.families[k+1].n_groups
-    for gi in range(n):
-        if gi in opn: protect[k, gi] = True
-        else: closed[k, gi] = True
-closed, protect = jnp.asarray(closed), jnp.asarray(protect)
 
-def mu_profit(lay, lam, mu):
-    bonus = jnp.take_along_axis(mu, lay.group, axis=1)[..., None] * lay.contrib  # [K,I,W]
-    return jnp.where(lay.allowed, lay.reward - lam * lay.cost + bonus.sum(0), -jnp.inf)
 
-def primal(lay, lam, mu, closed, protect):
-    profit = mu_profit(lay, lam, mu)
-    bar = L.barred(lay, closed)
-    value = jnp.where(bar, 0.0, jnp.maximum(profit.max(1), 0.0))
-    held = L.per_group(jnp.broadcast_to(value, lay.group.shape), lay.group, G)
-    free = (lay.floor > 0) & ~protect & ~closed
-    shut = closed | (free & (held <= mu * lay.floor))
-    return L.choose(profit, L.barred(lay, shut))
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
-def dual(lay, closed, protect, lam0):
-    # scale: cost per unit of contribution over the whole table
-    full = lay.allowed
-    unit = jnp.stack([(jnp.where(full, lay.cost, 0).max(1).sum()) / jnp.maximum(jnp.where(full, lay.contrib[k], 0).max(1).sum(), 1e-12) for k in range(K)])
-    def body(n, s):
-        lam, mu, best = s
-        t = primal(lay, lam, mu, closed, protect)
-        total, count, _ = L.group_state(lay, t)
-        active = (protect | (count > 0)) & (lay.floor > 0)
-        short = jnp.where(active, (lay.floor - total) / jnp.where(lay.floor > 0, lay.floor, 1), 0.0)
-        eta = eta0 / jnp.sqrt(n + 1.0)
-        mu = jnp.maximum(0.0, mu + eta * lam0 * unit[:, None] * short)
-        cost = L.totals(lay, t)[1]
-        lam = jnp.maximum(0.0, lam + eta * lam0 * (cost - lay.budget) / lay.budget)
-        return lam, mu, best
-    lam, mu, _ = lax.fori_loop(0, iters, body, (lam0, jnp.zeros((K, G)), 0.0))
-    return lam, mu
+import jax
+import numpy as np
 
-STRIDE = int(os.environ.get("STRIDE", "50"))
-def dual_path(lay, closed, protect, lam0):
-    full = lay.allowed
-    unit = jnp.stack([(jnp.where(full, lay.cost, 0).max(1).sum()) / jnp.maximum(jnp.where(full, lay.contrib[k], 0).max(1).sum(), 1e-12) for k in range(K)])
-    def body(s, n):
-        lam, mu = s
-        t = primal(lay, lam, mu, closed, protect)
-        total, count, _ = L.group_state(lay, t)
-        active = (protect | (count > 0)) & (lay.floor > 0)
-        short = jnp.where(active, (lay.floor - total) / jnp.where(lay.floor > 0, lay.floor, 1), 0.0)
-        eta = eta0 / jnp.sqrt(n + 1.0)
-        mu = jnp.maximum(0.0, mu + eta * lam0 * unit[:, None] * short)
-        cost = L.totals(lay, t)[1]
-        lam = jnp.maximum(0.0, lam + eta * lam0 * (cost - lay.budget) / lay.budget)
-        return (lam, mu), (lam, mu)
-    _, (lams, mus) = lax.scan(body, (lam0, jnp.zeros((K, G))), jnp.arange(iters))
-    return lams[STRIDE - 1::STRIDE], mus[STRIDE - 1::STRIDE]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-def cand(lay, lam, mu, closed, protect):
-    profit = mu_profit(lay, lam, mu)
-    t = primal(lay, lam, mu, closed, protect)
-    t, shut, ok = L.repair(lay, profit, t, closed, protect)
-    t, shut, fits = L.shed(lay, profit, t, shut, protect)
-    t = L.fill(lay, t, shut)
-    valid = ok & fits & L.fits_budget(lay, L.totals(lay, t)[1]) & ~L.group_state(lay, t)[2].any()
-    return t, valid
+import moqlab  # noqa: E402
+from benchmarks.stock_orders import orders  # noqa: E402
+from moqlab.core._layout import prefix_layout  # noqa: E402
+from moqlab.core._precision import float64  # noqa: E402
+from moqlab.heuristics._cover import pattern_climb, solve_cover  # noqa: E402
+from moqlab.heuristics._lagrange import totals  # noqa: E402
 
-def run_path(lay, closed, protect):
-    lam0 = L.bisect_price(lay, closed, protect)
-    lams, mus = dual_path(lay, closed, protect, lam0)
-    ts, valid = lax.map(lambda a: cand(lay, a[0], a[1], closed, protect), (lams, mus))
-    rewards = jax.vmap(lambda t: L.totals(lay, t)[0])(ts)
-    return jnp.where(valid, rewards, -1.0)
 
-def run(lay, closed, protect):
-    lam0 = L.bisect_price(lay, closed, protect)
-    lam, mu = dual(lay, closed, protect, lam0)
-    if TWO:
-        t = primal(lay, lam, mu, closed, protect)
-        _, count, _ = L.group_state(lay, t)
-        real = lay.floor > 0
-        protect = real & (count > 0) | protect
-        closed = real & ~protect
-        lam0 = L.bisect_price(lay, closed, protect)
-        lam, mu = dual(lay, closed, protect, lam0)
-    profit = mu_profit(lay, lam, mu)
-    t = primal(lay, lam, mu, closed, protect)
-    raw = L.totals(lay, t)
-    t, shut, ok = L.repair(lay, profit, t, closed, protect)
-    rep = L.totals(lay, t)
-    t, shut, fits = L.shed(lay, profit, t, shut, protect)
-    t = L.fill(lay, t, shut)
-    return t, ok & fits, lam0, lam, mu, raw, rep
-if os.environ.get("CLIMB"):
-    fp = float64(jax.jit(run_path))
-    real = np.asarray(lay.floor) > 0
-    prot = np.asarray(protect).copy()
-    t0 = time.time()
-    best = float(fp(lay, jnp.asarray(real & ~prot), jnp.asarray(prot)).max())
-    print("start", best, prot[0].nonzero()[0].tolist(), prot[1].nonzero()[0].tolist())
-    evals = 1
-    for sweep in range(3):
-        improved = False
-        for k in range(K):
-            for gi in np.flatnonzero(real[k]):
-                trial = prot.copy(); trial[k, gi] = ~trial[k, gi]
-                r = float(fp(lay, jnp.asarray(real & ~trial), jnp.asarray(trial)).max()); evals += 1
-                if r > best + 1e-9:
-                    best, prot, improved = r, trial, True
-                    print(f"  flip k{k} g{gi} -> {best:.2f}", prot[0].nonzero()[0].tolist(), prot[1].nonzero()[0].tolist(), flush=True)
-        if not improved and os.environ.get("SWAP"):
-            for k in range(K):
-                for ga in np.flatnonzero(real[k] & prot[k]):
-                    for gb in np.flatnonzero(real[k] & ~prot[k]):
-                        trial = prot.copy(); trial[k, ga] = False; trial[k, gb] = True
-                        r = float(fp(lay, jnp.asarray(real & ~trial), jnp.asarray(trial)).max()); evals += 1
-                        if r > best + 1e-9:
-                            best, prot, improved = r, trial, True
-                            print(f"  swap k{k} g{ga}->g{gb} -> {best:.2f}", prot[0].nonzero()[0].tolist(), prot[1].nonzero()[0].tolist(), flush=True)
-                            break
-                    if improved: break
-                if improved: break
-        if not improved: break
-    print("climb best", best, "evals", evals, f"{time.time()-t0:.1f}s"); sys.exit()
-if os.environ.get("PATH_MODE"):
-    t0=time.time(); r = float64(jax.jit(run_path))(lay, closed, protect); print("path rewards", np.round(np.asarray(r),1), f"best {float(r.max()):.2f} {time.time()-t0:.1f}s"); sys.exit()
-f = float64(jax.jit(run))
-t0 = time.time()
-t, ok, lam0, lam, mu, raw, rep = f(lay, closed, protect)
-r, c = float64(jax.jit(L.totals))(lay, t)
-print(f"reward {float(r):.2f} cost {float(c):.1f} ok {bool(ok)} budget {g.limit} lam0 {float(lam0):.4f} lam {float(lam):.4f} raw {float(raw[0]):.1f}/{float(raw[1]):.1f} repaired {float(rep[0]):.1f}/{float(rep[1]):.1f}  {time.time()-t0:.1f}s")
-print("open", [np.flatnonzero(np.asarray(L.group_state(lay, t)[1][k]) > 0).tolist() for k in range(K)]); print("mu", np.round(np.asarray(mu), 4))
+def order_named(name):
+    if name.startswith(("tiny", "small", "medium", "large")):
+        case = {c.name: c for c in moqlab.load_suite(name.split("-")[0])}[name]
+        return SimpleNamespace(instance=case.instance, limit=case.limit)
+    return dict(orders(100000))[name]
+
+
+def open_sets(inst, limit, method):
+    """The open multi-item groups of ``method``'s answer, per multi-item family."""
+    res = moqlab.solve(inst, method=method, budget=limit)
+    print(f"{method}: reward {res.reward:.2f}")
+    selected = np.asarray(res.selected, bool)
+    out = []
+    for fam in inst.families:
+        if (np.bincount(fam.item_group) > 1).any():
+            used = np.bincount(fam.item_group[inst.line_item[selected]], minlength=fam.n_groups)
+            out.append(",".join(map(str, np.flatnonzero(used > 0))) or "none")
+    return out
+
+
+def main(argv):
+    name, cats, sups = argv[:3]
+    gen = order_named(name)
+    inst = gen.instance
+    if cats in ("search", "milp"):
+        cats, sups = open_sets(inst, gen.limit, cats)
+    lay = prefix_layout(inst, budget=gen.limit)
+    multi = [k for k, fam in enumerate(inst.families) if (np.bincount(fam.item_group) > 1).any()]
+    closed = np.zeros(lay.floor.shape, bool)
+    protect = np.zeros(lay.floor.shape, bool)
+    for row, (k, spec) in enumerate(zip(multi, (cats, sups))):
+        if spec == "free":
+            continue
+        chosen = [] if spec == "none" else [int(x) for x in spec.split(",")]
+        for g in range(inst.families[k].n_groups):
+            (protect if g in chosen else closed)[row, g] = True
+    began = time.perf_counter()
+    take, shut, ok = float64(jax.jit(solve_cover))(lay, closed, protect)
+    reward, cost = float64(jax.jit(totals))(lay, take)
+    print(f"pattern solve: reward {float(reward):.2f} cost {float(cost):.1f} ok {bool(ok)} "
+          f"budget {gen.limit} ({time.perf_counter() - began:.1f} s with compile)")
+    if "--climb" in argv:
+        began = time.perf_counter()
+        take, _ = float64(jax.jit(pattern_climb))(lay, take, shut)
+        reward = float64(jax.jit(totals))(lay, take)[0]
+        print(f"climb: reward {float(reward):.2f} ({time.perf_counter() - began:.1f} s)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

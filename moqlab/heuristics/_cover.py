@@ -23,19 +23,17 @@ keeps a move when the reward rises. Measured on ``stock-i200-merchant-t1.0``
 pattern solve misses the budget; with coverage prices it is 0.31 % from the optimum, and the
 climb finds it from ``search``'s pattern in 29 solves.
 
-Example::
+Example (coverage prices of ``0.5`` per unit on the group ``s`` at ``lam = 1``: an item's
+first line is worth ``R - C + 0.5``)::
 
-    >>> import jax, moqlab
+    >>> import jax.numpy as jnp, moqlab
     >>> from moqlab.core._layout import prefix_layout
-    >>> from moqlab.core._precision import float64
     >>> inst = moqlab.Instance.from_arrays(
-    ...     ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
-    ...     families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
-    >>> lay = prefix_layout(inst, budget=4.0)
-    >>> none = jax.numpy.zeros(lay.floor.shape, bool)
-    >>> take, closed, ok = float64(jax.jit(solve_cover))(lay, none, none)
-    >>> take[:3].tolist(), bool(ok)
-    ([1, 1, 0], True)
+    ...     ["a", "b"], [3.0, 1.0], [2.0, 1.0], families=[(["s", "s"], [1.0, 1.0], [2.0, 2.0])])
+    >>> lay = prefix_layout(inst, budget=3.0)
+    >>> profit = cover_priced(lay, 1.0, jnp.full(lay.floor.shape, 0.5))
+    >>> profit[:2, :2].tolist()
+    [[0.0, 1.5], [0.0, 0.5]]
 """
 
 from __future__ import annotations
