@@ -37,14 +37,14 @@ Example::
     >>> import jax, moqlab
     >>> from moqlab.core._layout import prefix_layout
     >>> from moqlab.core._precision import float64
-    >>> inst = moqlab.Instance.from_arrays(
-    ...     ["a", "b", "c"], [4.0, 4.0, 5.0], [2.0, 2.0, 3.0],
-    ...     families=[(["s", "s", "t"], [1.0, 1.0, 1.0], [2.0, 2.0, 0.0])])
+    >>> inst = moqlab.Instance.from_arrays(  # x alone misses the MOQ of 2 units
+    ...     ["x", "y", "z"], [5.0, 3.0, 2.0], [3.0, 2.0, 1.0],
+    ...     families=[(["s", "s", "s"], [1.0, 1.0, 1.0], [2.0, 2.0, 2.0])])
     >>> lay = prefix_layout(inst, budget=4.0)
     >>> none = jax.numpy.zeros(lay.floor.shape, bool)
     >>> take, closed, ok, lam = float64(jax.jit(solve_pattern))(lay, none, none)
     >>> take[:3].tolist(), bool(ok)
-    ([1, 1, 0], True)
+    ([1, 0, 1], True)
 
 The whole engine (these steps, the patterns, the group search and the climb) is
 :func:`moqlab.heuristics._engine.engine`.
