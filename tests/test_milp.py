@@ -207,6 +207,10 @@ def test_search_start_after_a_probe():
     assert res.info["search_reward"] == pytest.approx(searched.reward)
     quick = moqlab.solve(inst, budget=budget, method="milp", start="search", probe=10.0)
     assert quick.status == "optimal" and "search_reward" not in quick.info  # proven alone
+    # a limit inside the probe leaves no time for search: greedy's order is the floor
+    greedy = moqlab.solve(inst, budget=budget, method="greedy")
+    cut = moqlab.solve(inst, budget=budget, method="milp", start="search", time_limit=1e-3)
+    assert cut.feasible and cut.reward >= greedy.reward > 0
 
 
 def test_auto_never_picks_plain_greedy():

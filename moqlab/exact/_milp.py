@@ -542,7 +542,8 @@ def solve_milp(instance: Instance, mode: str, limit: float, time_limit: float | 
             # The fallback is computed only when the reward stage stopped short (a proven
             # reward is at least greedy's). Not handed to HiGHS as a start: HiGHS 1.16 was seen to report
             # a start of reward 1 as "optimal" with objective 3.
-            first = _start_order(instance, float(limit)) if start == "greedy" else empty
+            # start="search" lands here only when no time was left for search: greedy then
+            first = _start_order(instance, float(limit)) if start != "empty" else empty
             start_reward = run.totals(first)[0]
             info["start_reward"] = start_reward * units["reward"]
             if take is None or run.totals(take)[0] < start_reward:
