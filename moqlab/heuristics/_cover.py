@@ -38,13 +38,12 @@ first line is worth ``R - C + 0.5``)::
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 from jax import lax
 
 from ..core._kernel import allowance
-from ._lagrange import (fits_budget, per_group, barred, bisect_price, choose, fill, group_state,
-                        repair, shed, totals)
+from ._lagrange import (best_valid, barred, bisect_price, choose, group_state, per_group,
+                        settle, totals)
 
 COVER_STEPS = 240  # subgradient steps of (lam, mu)
 COVER_EVERY = 40  # every this many steps, the iterate's order is repaired, shed and filled
@@ -96,25 +95,18 @@ def cover_prices(lay, closed, protect, lam0):
     return lams[COVER_EVERY - 1::COVER_EVERY], mus[COVER_EVERY - 1::COVER_EVERY]
 
 
-def _cover_order(lay, lam, mu, closed, protect):
-    """The iterate's order repaired, shed and filled at its prices: ``(t, closed, valid)``."""
-    profit = cover_priced(lay, lam, mu)
-    t = cover_choice(lay, profit, mu, closed, protect)
-    t, shut, ok = repair(lay, profit, t, closed, protect)
-    t, shut, fits = shed(lay, profit, t, shut, protect)
-    t = fill(lay, t, shut)
-    valid = ok & fits & fits_budget(lay, totals(lay, t)[1]) & ~group_state(lay, t)[2].any()
-    return t, shut, valid
-
-
 def solve_cover(lay, closed, protect):
-    """The best valid order of the coverage-price path for one pattern:
-    ``(t, closed, ok)``."""
+    """The best valid order of the coverage-price path for one pattern, each iterate's
+    order repaired, shed and filled at its prices: ``(t, closed, ok)``."""
     lams, mus = cover_prices(lay, closed, protect, bisect_price(lay, closed, protect))
-    takes, shuts, valid = lax.map(lambda a: _cover_order(lay, a[0], a[1], closed, protect),
-                                  (lams, mus))
-    rewards = jax.vmap(lambda t: totals(lay, t)[0])(takes)
-    best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
+
+    def settled(prices):
+        profit = cover_priced(lay, *prices)
+        start = cover_choice(lay, profit, prices[1], closed, protect)
+        return settle(lay, profit, start, closed, protect)
+
+    takes, shuts, oks = lax.map(settled, (lams, mus))
+    best, valid = best_valid(lay, takes, oks)
     return takes[best], shuts[best], valid[best]
 
 

@@ -163,24 +163,6 @@ class _State:
                 self.count[k][g] += 1
 
 
-def _opening_cost_floors(instance: Instance, floors) -> list[list[float]]:
-    """Per family and group, a lower bound on the cost of any bundle that opens the group
-    from empty: its threshold times the least cost per unit of contribution of its lines,
-    plus every negative cost of the order (lines of other groups may join the bundle);
-    ``-inf`` where a line of the group has a negative cost per unit."""
-    negative = float(np.minimum(instance.cost, 0.0).sum())
-    line_group = instance.line_item
-    out = []
-    for fam, floor in zip(instance.families, floors):
-        group = fam.item_group[line_group]
-        unit = np.where(fam.oq > 0, instance.cost / np.where(fam.oq > 0, fam.oq, 1.0), np.inf)
-        least = np.full(fam.n_groups, np.inf)
-        np.minimum.at(least, group, unit)
-        bound = np.where(least >= 0, np.asarray(floor) * least + negative, -np.inf)
-        out.append(np.where(np.asarray(floor) > 0, bound, -np.inf).tolist())
-    return out
-
-
 def _chunked(positions: np.ndarray, size: int = 256):
     """The positions as Python ints, converted a chunk at a time: a bundle walk usually
     stops long before the end of its group's lines."""
@@ -222,7 +204,6 @@ class _Scan:
         self.thresholded = [(fam.moq > 0).tolist() for fam in instance.families]
         self.floor = [moq_floor(fam.moq).tolist() for fam in instance.families]
         self.limit = budget + allowance(budget)
-        self.opening_floor = _opening_cost_floors(instance, self.floor)
         self.take = [0] * instance.n_items
         self.usable = [True] * instance.n_items  # False: item closed or one of its groups retired
         self.total = [[0.0] * fam.n_groups for fam in instance.families]
@@ -327,12 +308,6 @@ class _Scan:
                     moves.append([self.order_at[p]])
                 else:
                     self.usable[i] = False
-                continue
-            room = self.limit - self.spent
-            if any(self.opening_floor[k][g] > room for k, g in self.closed(i)):
-                # no bundle opening these groups can fit (room only shrinks): the same
-                # decision as building one and finding it too dear, without the walk
-                self.usable[i] = False
                 continue
             bundle, short = self.bundle(p)
             while short is not None and self.usable[i]:

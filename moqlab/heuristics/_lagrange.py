@@ -429,11 +429,25 @@ def fill(lay, t, closed):
     return t
 
 
+def settle(lay, profit, t, closed, protect):
+    """``t`` repaired, shed into the budget and filled at ``profit``: ``(t, closed, ok)``."""
+    t, closed, built = repair(lay, profit, t, closed, protect)
+    t, closed, ok = shed(lay, profit, t, closed, protect)
+    return fill(lay, t, closed), closed, built & ok
+
+
 def improve(lay, lam, closed, protect):
     """Price at ``lam``, repair, shed into the budget, fill: ``(t, closed, ok)``."""
-    t, closed, built = build(lay, lam, closed, protect)
-    t, closed, ok = shed(lay, priced(lay, lam), t, closed, protect)
-    return fill(lay, t, closed), closed, built & ok
+    profit = priced(lay, lam)
+    return settle(lay, profit, choose(profit, barred(lay, closed)), closed, protect)
+
+
+def best_valid(lay, takes, oks):
+    """Among candidate orders ``takes`` (``[M, I]``), the index of the most rewarding valid
+    one (``oks``, within the budget, no group short) and the validity of each."""
+    rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
+    valid = oks & fits_budget(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
+    return jnp.argmax(jnp.where(valid, rewards, -jnp.inf)), valid
 
 
 def solve_pattern(lay, closed, protect, spread=SPREAD):
@@ -442,9 +456,7 @@ def solve_pattern(lay, closed, protect, spread=SPREAD):
     lam = bisect_price(lay, closed, protect) * jnp.asarray(spread)
     # in sequence: vmapped, the nested loops of every price would run in lockstep
     takes, shuts, oks = lax.map(lambda price: improve(lay, price, closed, protect), lam)
-    rewards, costs = jax.vmap(lambda t: totals(lay, t))(takes)
-    valid = oks & fits_budget(lay, costs) & ~jax.vmap(lambda t: group_state(lay, t)[2].any())(takes)
-    best = jnp.argmax(jnp.where(valid, rewards, -jnp.inf))
+    best, valid = best_valid(lay, takes, oks)
     return takes[best], shuts[best], valid[best], lam[best]
 
 
