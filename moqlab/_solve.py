@@ -167,7 +167,7 @@ def _as_unreachable(instance: Instance, answer: Answer, limit: float) -> Answer:
 
 
 def solve(instance, *, budget=None, min_target=None, max_target=None, method: str = "auto",
-          progress: bool = True, **options):
+          progress: bool = True, bound: bool = True, **options):
     """Solve one instance (or every instance of a :class:`Batch`) in one mode.
 
     Parameters
@@ -183,6 +183,11 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         ``search``).
     progress : for a batch solved instance by instance, a progress bar (tqdm, on standard
         error) once the batch has run for two seconds; ``False`` turns it off.
+    bound : in budget mode, give every result a certified upper bound on the optimal
+        reward (``Result.bound``, ``Result.gap``): the reward of a proven optimum, HiGHS's
+        bound, or else the Lagrangian bound of :func:`moqlab.relaxations.reward_bounds`
+        (computed after the method, its time in ``info["bound_seconds"]``, not in
+        ``seconds``). ``False`` skips the Lagrangian bound.
     **options : passed to the method (``time_limit`` for every method, ``seed`` for the
         randomised ones, see :func:`show_options`); an option the method does not take is a
         :class:`MOQInputError`.
@@ -197,7 +202,7 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
                             "read the table first: moqlab.read_lines(path)")
     if isinstance(instance, (Batch, Sequence)) and not isinstance(instance, Instance):
         return solve_batch(list(instance), method=method, **{mode: limit}, progress=progress,
-                           **options)
+                           bound=bound, **options)
     if not isinstance(instance, Instance):
         raise MOQInputError(f"expected an Instance or Batch, got {type(instance).__name__}")
     if np.ndim(limit) != 0:
@@ -212,17 +217,38 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     else:
         answer = fn(instance, mode, float(limit), **options)
     seconds = time.perf_counter() - start
-    return build_result(instance, answer, method=name, mode=mode, limit=float(limit),
-                        seconds=seconds)
+    result = build_result(instance, answer, method=name, mode=mode, limit=float(limit),
+                          seconds=seconds)
+    if bound:
+        attach_bounds([result])
+    return result
+
+
+def attach_bounds(results: Sequence[Result]) -> None:
+    """Give every budget-mode result without a bound the Lagrangian bound of
+    :func:`moqlab.relaxations.reward_bounds` (one batched call; its wall time, divided over
+    the results, goes to ``info["bound_seconds"]``)."""
+    missing = [res for res in results if res.mode == "budget" and res.bound is None]
+    if not missing:
+        return
+    from .relaxations._bound import reward_bounds
+
+    start = time.perf_counter()
+    values = reward_bounds([res.instance for res in missing], [res.limit for res in missing])
+    seconds = (time.perf_counter() - start) / len(missing)
+    for res, value in zip(missing, values):
+        res.bound = None if not np.isfinite(value) else float(value)
+        res.info["bound_seconds"] = seconds
 
 
 def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
                 max_target=None, method: str = "auto", progress: bool = True,
-                **options) -> list[Result]:
+                bound: bool = True, **options) -> list[Result]:
     """Solve many instances; batched methods (JAX) solve them in one compiled call.
 
     The limit is a scalar (for every instance) or one per instance. ``seconds`` of each
     result is the batch's wall time divided by its size. Defaults are :func:`solve`'s.
+    ``bound`` is :func:`solve`'s (the Lagrangian bounds of a batch are one batched call).
     Instance-by-instance batches (``auto`` and the methods without a batch function) show a
     progress bar after two seconds unless ``progress=False``; a ``time_limit`` applies to
     each instance there, and to the whole call of a batched method.
@@ -247,8 +273,11 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
         results = []
         with bar:
             for inst, lim in zip(instances, limits):
-                results.append(solve(inst, method=method, **{mode: float(lim)}, **options))
+                results.append(solve(inst, method=method, **{mode: float(lim)}, bound=False,
+                                     **options))
                 bar.update()
+        if bound:
+            attach_bounds(results)
         return results
     start = time.perf_counter()
     answers: list[Answer | None] = [None] * len(instances)
@@ -265,8 +294,12 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
                 answers[n] = answer if members_mode == mode else \
                     _as_unreachable(instances[n], answer, float(limits[n]))
     seconds = (time.perf_counter() - start) / max(1, len(instances))
-    return [build_result(inst, ans, method=method, mode=mode, limit=float(lim), seconds=seconds)
-            for inst, ans, lim in zip(instances, answers, limits)]
+    results = [build_result(inst, ans, method=method, mode=mode, limit=float(lim),
+                            seconds=seconds)
+               for inst, ans, lim in zip(instances, answers, limits)]
+    if bound:
+        attach_bounds(results)
+    return results
 
 
 def _per_instance(batch: Batch, mode: str, value):
@@ -311,7 +344,8 @@ def moqsolv(frame: pd.DataFrame, *, budget=None, min_target=None, max_target=Non
     limits = {"budget": budget, "min_target": min_target, "max_target": max_target}
     limits = {mode: _per_instance(batch, mode, value) for mode, value in limits.items()
               if value is not None}
-    results = solve(batch, method=method, **limits, progress=progress, **options)
+    results = solve(batch, method=method, **limits, progress=progress, bound=False,
+                    **options)  # a selection only: no bound to report
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from .core._errors import MOQInputError, MOQSizeError
 from .core._instance import read_table, Batch
 from .core._output import check_output_path, write_atomic
-from ._solve import METHODS, auto_pick, option_names, show_options, solve
+from ._solve import METHODS, attach_bounds, auto_pick, option_names, show_options, solve
 from .lab._generate import FAMILIES, generate
 
 
@@ -90,6 +90,10 @@ def _format(summary: dict) -> str:
             f"target {summary['target']:.6g}  feasible {summary['feasible']}  "
             f"status {summary['status']}  lines {summary['lines']}  "
             f"method {summary['method']}  seconds {summary['seconds']:.4f}")
+    if summary.get("bound") is not None:
+        gap = summary["gap"]
+        text += (f"\n  optimum at most {summary['bound']:.6g}" +
+                 ("" if gap is None else f" (certified gap {100 * gap:.3g} %)"))
     if summary.get("message"):
         text += f"\n  {summary['message']}"
     return text
@@ -113,12 +117,14 @@ def _cmd_solve(args) -> int:
                   disable=args.no_progress or len(batch) < 2, file=sys.stderr) as bar:
             for inst in batch:
                 takes = option_names(auto_pick(inst, picked_mode))
-                results.append(solve(inst, method="auto", **mode,
+                results.append(solve(inst, method="auto", **mode, bound=False,
                                      **{k: v for k, v in options.items() if k in takes}))
                 bar.update()
+        if args.bound:
+            attach_bounds(results)
     else:
         results = solve(batch, method=args.method, **mode, progress=not args.no_progress,
-                        **options)
+                        bound=args.bound, **options)
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected
@@ -263,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed, for randomised methods (search, relax)")
     p.add_argument("--no-progress", action="store_true", dest="no_progress",
                    help="no progress bar on standard error for long batches")
+    p.add_argument("--no-bound", action="store_false", dest="bound",
+                   help="budget mode: skip the certified bound on the optimum (bound, gap) "
+                   "where the method does not prove one itself")
     p.set_defaults(handler=_cmd_solve)
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "

@@ -19,9 +19,10 @@ def test_search_is_feasible_and_bounded_by_enumerate(problem):
     assert res.status in ("feasible", "target_unreachable")
     if mode == "budget":
         exact = moqlab.solve(inst, method="enumerate", budget=limit)
-        greedy = moqlab.solve(inst, method="greedy", budget=limit)
+        greedy = moqlab.solve(inst, method="greedy", budget=limit, bound=False)
         assert res.cost <= limit + 1e-9
         assert greedy.reward - 1e-9 <= res.reward <= exact.reward + 1e-9
+        assert res.bound >= exact.reward - 1e-9 * max(1.0, abs(exact.reward))
     if mode == "max_target" and res.status == "feasible":
         assert res.target <= limit + 1e-9
     if mode == "min_target" and res.status == "feasible":

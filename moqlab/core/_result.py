@@ -57,6 +57,17 @@ class Result:
     check: Check
     instance: Instance = field(repr=False)
     info: dict = field(default_factory=dict)
+    bound: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """``(bound - reward) / |bound|`` for a feasible answer with a bound (0 when the bound
+        is 0: the empty order is then optimal), else ``None``."""
+        if self.bound is None or not self.feasible:
+            return None
+        if self.bound == 0:
+            return 0.0
+        return (self.bound - self.reward) / abs(self.bound)
 
     @property
     def quantities(self) -> dict:
@@ -80,6 +91,7 @@ class Result:
         for key, value in self.info.items():
             if isinstance(value, (int, float, str, bool)) or value is None:
                 out[key] = value
+        out["bound"], out["gap"] = self.bound, self.gap  # certified, not a method's own figure
         return out
 
 
@@ -126,8 +138,24 @@ def build_result(instance: Instance, answer: Answer, *, method: str, mode: str, 
         reasons = verdict.reasons
         message = "; ".join(reasons[:5]) + ("" if len(reasons) <= 5 else
                                             f"; and {len(reasons) - 5} more")
+    info = dict(answer.info or {})
     return Result(method=method, mode=mode, limit=float(limit), selected=selected, take=take,
                   reward=verdict.reward, cost=verdict.cost, target=verdict.target,
                   feasible=verdict.feasible, status=status, message=message,
-                  seconds=float(seconds), check=verdict, instance=instance,
-                  info=dict(answer.info or {}))
+                  seconds=float(seconds), check=verdict, instance=instance, info=info,
+                  bound=_proven_bound(mode, verdict.feasible, status, verdict.reward, info))
+
+
+def _proven_bound(mode: str, feasible: bool, status: str, reward: float,
+                  info: dict) -> float | None:
+    """The bound a method's own answer proves: its reward when it is proven optimal, else
+    the method's ``info["bound"]`` (HiGHS's best bound), else ``None``. Target modes have
+    none."""
+    if mode != "budget":
+        return None
+    if feasible and status == "optimal":
+        return float(reward)
+    value = info.get("bound")
+    if isinstance(value, (int, float)) and np.isfinite(value):
+        return float(value)
+    return None
