@@ -13,6 +13,11 @@ modes it compares the reward of the order reached with the exact method's at the
 target (it can then be negative). A result the verifier rejects counts as infeasible and
 is left out of the gaps.
 
+**Certified gap.** Every budget-mode result carries a bound on the optimum
+(:attr:`moqlab.Result.bound`), so ``certified_gap = (bound - r) / |bound|`` needs no
+reference: it is what a user without the optimum knows about the answer. Its time is
+``bound_seconds``, left out of ``seconds``.
+
 **Speed.** ``instances/s`` and ``lines/s`` divide the number of instances (lines) a method
 solved by the wall time of its calls; batched methods (JAX) are timed after a warm-up call,
 so compile time is reported separately (``compile_seconds``) and never mixed with run time.
@@ -140,11 +145,16 @@ def method_options(method: str, quick: bool) -> dict:
 
 
 def _row(case: BenchCase, res, seconds: float) -> dict:
+    """One run's row; ``seconds`` leaves out the certified bound's time (its own column)."""
+    bound_seconds = res.info.get("bound_seconds", 0.0)
     return {"method": res.method, "case": case.name, "family": case.family, "size": case.size,
             "mode": case.mode, "lines": case.instance.n_lines, "items": case.instance.n_items,
             "reward": res.reward, "optimum": case.optimum, "proven": case.proven,
             "gap": relative_gap(res.reward, case.optimum) if res.feasible else math.nan,
-            "feasible": bool(res.feasible), "status": res.status, "seconds": seconds}
+            "bound": math.nan if res.bound is None else res.bound,
+            "certified_gap": math.nan if res.gap is None else res.gap,
+            "feasible": bool(res.feasible), "status": res.status,
+            "seconds": max(0.0, seconds - bound_seconds), "bound_seconds": bound_seconds}
 
 
 def _solve_group(method: str, cases: list[BenchCase], options: dict) -> list[dict]:
@@ -207,11 +217,15 @@ def summarise(runs: pd.DataFrame, machine: str) -> pd.DataFrame:
     """The results table: per method, family and size, gaps, feasibility and speed."""
     def one(group: pd.DataFrame) -> pd.Series:
         gaps = group["gap"].dropna()
+        certified = (group["certified_gap"] if "certified_gap" in group
+                     else pd.Series(dtype=float)).dropna()
         seconds = group["seconds"].sum()
         return pd.Series({
             "instances": len(group),
             "mean_gap": gaps.mean() if len(gaps) else math.nan,
             "worst_gap": gaps.max() if len(gaps) else math.nan,
+            "mean_certified_gap": certified.mean() if len(certified) else math.nan,
+            "worst_certified_gap": certified.max() if len(certified) else math.nan,
             "feasible": group["feasible"].mean(),
             "optimal_proven": group["proven"].mean(),
             "instances_per_s": len(group) / seconds if seconds > 0 else math.nan,
@@ -226,7 +240,8 @@ def summarise(runs: pd.DataFrame, machine: str) -> pd.DataFrame:
 
 def markdown_table(table: pd.DataFrame) -> str:
     """A Markdown rendering of :func:`summarise`'s table (no extra dependency)."""
-    formats = {"mean_gap": "{:.3%}", "worst_gap": "{:.3%}", "feasible": "{:.0%}",
+    formats = {"mean_gap": "{:.3%}", "worst_gap": "{:.3%}", "mean_certified_gap": "{:.3%}",
+               "worst_certified_gap": "{:.3%}", "feasible": "{:.0%}",
                "optimal_proven": "{:.0%}", "instances_per_s": "{:.4g}",
                "lines_per_s": "{:.4g}", "mean_seconds": "{:.3g}", "instances": "{:d}"}
     columns = [c for c in table.columns if c != "machine"]
