@@ -50,6 +50,11 @@ AUTO_MILP_LINES = 2000  # target modes: above this, a MILP frontier walk is too 
 # seconds given to milp when auto picks it and no time_limit is set: a minute in all, with
 # HiGHS's overshoot between phases, the greedy start and reading the table
 AUTO_TIME_LIMIT = 50.0
+# the certified bound: branch and bound only where the dual bound is more than 0.1 % above
+# the answer (on loose orders the rest of the gap is the items' own, which branching on MOQ
+# groups does not close), for up to 5 s per order unless bound_time= says otherwise
+BRANCH_FROM = 1e-3
+BOUND_TIME = 5.0
 
 
 def _available(method: str) -> bool:
@@ -149,6 +154,17 @@ def _checked_options(method: str, options: dict, picked_by_auto: bool = False) -
     return options
 
 
+def _seconds(name: str, value) -> float:
+    """A number of seconds >= 0, or a :class:`MOQInputError` naming ``name``."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise MOQInputError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    return seconds
+
+
 def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
     """Min-target mode with a target above the total target of all lines of positive
     target: no order reaches it, whatever the method (decided without solving)."""
@@ -167,7 +183,8 @@ def _as_unreachable(instance: Instance, answer: Answer, limit: float) -> Answer:
 
 
 def solve(instance, *, budget=None, min_target=None, max_target=None, method: str = "auto",
-          progress: bool = True, bound: bool = True, **options):
+          progress: bool = True, bound: bool = True, bound_time: float = BOUND_TIME,
+          **options):
     """Solve one instance (or every instance of a :class:`Batch`) in one mode.
 
     Parameters
@@ -187,7 +204,9 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         reward (``Result.bound``, ``Result.gap``): the reward of a proven optimum, HiGHS's
         bound, or else the Lagrangian bound of :func:`moqlab.relaxations.reward_bounds`
         (computed after the method, its time in ``info["bound_seconds"]``, not in
-        ``seconds``). ``False`` skips the Lagrangian bound.
+        ``seconds``), tightened by branch and bound over the MOQ groups for up to
+        ``bound_time`` seconds (default 5; 0: the dual bound alone) where it is more than
+        0.1 % above the answer. ``False`` skips the Lagrangian bound.
     **options : passed to the method (``time_limit`` for every method, ``seed`` for the
         randomised ones, see :func:`show_options`); an option the method does not take is a
         :class:`MOQInputError`.
@@ -197,12 +216,13 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     Result (or a list of them, one per instance of a batch).
     """
     mode, limit = parse_mode(budget, min_target, max_target)
+    bound_time = _seconds("bound_time", bound_time)
     if isinstance(instance, (str, bytes, os.PathLike)):
         raise MOQInputError(f"solve takes an Instance or a Batch, not the path {instance!r}; "
                             "read the table first: moqlab.read_lines(path)")
     if isinstance(instance, (Batch, Sequence)) and not isinstance(instance, Instance):
         return solve_batch(list(instance), method=method, **{mode: limit}, progress=progress,
-                           bound=bound, **options)
+                           bound=bound, bound_time=bound_time, **options)
     if not isinstance(instance, Instance):
         raise MOQInputError(f"expected an Instance or Batch, got {type(instance).__name__}")
     if np.ndim(limit) != 0:
@@ -220,30 +240,42 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     result = build_result(instance, answer, method=name, mode=mode, limit=float(limit),
                           seconds=seconds)
     if bound:
-        attach_bounds([result])
+        attach_bounds([result], bound_time)
     return result
 
 
-def attach_bounds(results: Sequence[Result]) -> None:
-    """Give every budget-mode result without a bound the Lagrangian bound of
-    :func:`moqlab.relaxations.reward_bounds` (one batched call; its wall time, divided over
-    the results, goes to ``info["bound_seconds"]``)."""
+def attach_bounds(results: Sequence[Result], bound_time: float = BOUND_TIME) -> None:
+    """Give every budget-mode result without a bound a certified one
+    (:mod:`moqlab.relaxations._bound`): the dual bound of every order in one batched call,
+    then, where it is more than :data:`BRANCH_FROM` above the reward, branch and bound over
+    the MOQ groups for up to ``bound_time`` seconds per order, pruning with the result's own
+    reward. Times go to ``info["bound_seconds"]``, branching figures to
+    ``info["bound_nodes"]`` and ``info["root_bound"]``."""
     missing = [res for res in results if res.mode == "budget" and res.bound is None]
     if not missing:
         return
-    from .relaxations._bound import reward_bounds
+    from .relaxations._bound import branch_bound, root_bounds
 
     start = time.perf_counter()
-    values = reward_bounds([res.instance for res in missing], [res.limit for res in missing])
-    seconds = (time.perf_counter() - start) / len(missing)
-    for res, value in zip(missing, values):
-        res.bound = None if not np.isfinite(value) else float(value)
-        res.info["bound_seconds"] = seconds
+    roots = root_bounds([res.instance for res in missing], [res.limit for res in missing])
+    shared = (time.perf_counter() - start) / len(missing)
+    for res, (value, dual) in zip(missing, roots):
+        started = time.perf_counter()
+        incumbent = res.reward if res.feasible else 0.0  # the empty order is always valid
+        if (np.isfinite(value) and bound_time > 0
+                and value - incumbent > BRANCH_FROM * max(abs(value), abs(incumbent))):
+            branching = branch_bound(res.instance, res.limit, incumbent, bound_time,
+                                     root=(value, dual))
+            value = branching.bound
+            res.info["root_bound"], res.info["bound_nodes"] = branching.root, branching.nodes
+        res.bound = float(value) if np.isfinite(value) else None
+        res.info["bound_seconds"] = shared + time.perf_counter() - started
 
 
 def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
                 max_target=None, method: str = "auto", progress: bool = True,
-                bound: bool = True, **options) -> list[Result]:
+                bound: bool = True, bound_time: float = BOUND_TIME,
+                **options) -> list[Result]:
     """Solve many instances; batched methods (JAX) solve them in one compiled call.
 
     The limit is a scalar (for every instance) or one per instance. ``seconds`` of each
@@ -254,6 +286,7 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
     each instance there, and to the whole call of a batched method.
     """
     mode, limit = parse_mode(budget, min_target, max_target)
+    bound_time = _seconds("bound_time", bound_time)
     instances = list(instances)
     for n, inst in enumerate(instances):
         if not isinstance(inst, Instance):
@@ -277,7 +310,7 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
                                      **options))
                 bar.update()
         if bound:
-            attach_bounds(results)
+            attach_bounds(results, bound_time)
         return results
     start = time.perf_counter()
     answers: list[Answer | None] = [None] * len(instances)
@@ -298,7 +331,7 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
                             seconds=seconds)
                for inst, ans, lim in zip(instances, answers, limits)]
     if bound:
-        attach_bounds(results)
+        attach_bounds(results, bound_time)
     return results
 
 

@@ -69,6 +69,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _seconds_or_zero(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {text!r}")
+    return value
+
+
 def _add_mode(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--budget", type=float, help="maximise reward with total cost <= C")
@@ -121,10 +128,10 @@ def _cmd_solve(args) -> int:
                                      **{k: v for k, v in options.items() if k in takes}))
                 bar.update()
         if args.bound:
-            attach_bounds(results)
+            attach_bounds(results, args.bound_time)
     else:
         results = solve(batch, method=args.method, **mode, progress=not args.no_progress,
-                        bound=args.bound, **options)
+                        bound=args.bound, bound_time=args.bound_time, **options)
     selected = np.zeros(len(frame), dtype=bool)
     for res in results:
         selected[res.instance.rows] = res.selected
@@ -272,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-bound", action="store_false", dest="bound",
                    help="budget mode: skip the certified bound on the optimum (bound, gap) "
                    "where the method does not prove one itself")
+    p.add_argument("--bound-time", type=_seconds_or_zero, dest="bound_time", default=5.0,
+                   help="seconds of branch and bound per order to tighten the bound where the "
+                   "dual bound is more than 0.1%% above the answer (default 5; 0: none)")
     p.set_defaults(handler=_cmd_solve)
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "

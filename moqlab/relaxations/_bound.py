@@ -89,37 +89,62 @@ def splittable(lay: Layout) -> jax.Array:
     return (threshold > 0) & lay.allowed[:, 1:].any(axis=1)[None, :]
 
 
-def priced_profit(lay: Layout, dual: Multipliers) -> jax.Array:
+def priced_profit(lay: Layout, dual: Multipliers, settled=None) -> jax.Array:
     """``[I, W]``: ``R - lam C + sum_k mu Q - [t > 0] sum_k m nu`` (``-inf`` where a prefix is
-    not allowed), the term each item maximises in the dual function."""
+    not allowed), the term each item maximises in the dual function. ``settled[k, i]`` marks
+    the members of groups a branch has settled open: their group's threshold binds whether
+    or not they take a line, so their share of ``mu m`` is paid at every ``t``, ``t = 0``
+    included (:func:`branch_layout`)."""
     nu = jnp.where(splittable(lay), dual.nu, 0.0)
     n_groups = lay.floor.shape[1]
     mu = jax.vmap(lambda share, group: jax.ops.segment_sum(share, group, n_groups))(nu, lay.group)
     member_price = jnp.take_along_axis(mu, lay.group, axis=1)
-    charge = (jnp.take_along_axis(lay.floor, lay.group, axis=1) * nu).sum(axis=0)
+    shares = jnp.take_along_axis(lay.floor, lay.group, axis=1) * nu
+    settled = jnp.zeros(shares.shape, bool) if settled is None else settled
+    charge = jnp.where(settled, 0.0, shares).sum(axis=0)
+    fixed = jnp.where(settled, shares, 0.0).sum(axis=0)
     started = jnp.arange(lay.reward.shape[1]) > 0
     value = (lay.reward - dual.lam * lay.cost + (member_price[:, :, None] * lay.contrib).sum(0)
-             - started[None, :] * charge[:, None])
+             - started[None, :] * charge[:, None] - fixed[:, None])
     return jnp.where(lay.allowed, value, -jnp.inf)
 
 
-def dual_value(lay: Layout, dual: Multipliers) -> tuple[jax.Array, jax.Array]:
+def dual_value(lay: Layout, dual: Multipliers, settled=None) -> tuple[jax.Array, jax.Array]:
     """``L(lam, nu)`` of the module docstring and its rounding allowance (``ROUNDING`` times
     the sum of the magnitudes of its terms). ``L + allowance`` is an upper bound on the
     optimum for every ``lam >= 0, nu >= 0``."""
-    best = priced_profit(lay, dual).max(axis=1)
+    best = priced_profit(lay, dual, settled).max(axis=1)
     value = dual.lam * lay.budget + best.sum()
     allowance = ROUNDING * (jnp.abs(dual.lam * lay.budget) + jnp.abs(best).sum()
                             + jnp.abs(lay.reward).max(axis=1).sum())
     return value, allowance
 
 
-def _smoothed_value(lay: Layout, dual: Multipliers, tau):
+def _smoothed_value(lay: Layout, dual: Multipliers, tau, settled):
     """The smoothed dual function (``max`` replaced by ``tau * logsumexp(./tau)``, which is
     never below it) and, from the same priced profits, the exact one."""
-    profit = priced_profit(lay, dual)
+    profit = priced_profit(lay, dual, settled)
     exact = dual.lam * lay.budget + profit.max(axis=1).sum()
     return dual.lam * lay.budget + (tau * jax.nn.logsumexp(profit / tau, axis=1)).sum(), exact
+
+
+def branch_layout(lay: Layout, state) -> tuple[Layout, jax.Array, jax.Array]:
+    """The layout of a branch and its settled-open members. ``state[k, g]`` is ``-1`` (group
+    closed: its members take no line), ``+1`` (open: its threshold must be met) or ``0``
+    (free). Returns ``(layout, settled, possible)``; ``possible`` is false when an open
+    group cannot reach its threshold even with every member at its longest allowed prefix
+    (the branch holds no valid order)."""
+    member_state = jnp.take_along_axis(state, lay.group, axis=1)
+    threshold = jnp.take_along_axis(lay.floor, lay.group, axis=1)
+    closed = ((member_state < 0) & (threshold > 0)).any(axis=0)
+    first = jnp.arange(lay.reward.shape[1]) == 0
+    allowed = lay.allowed & (~closed[:, None] | first[None, :])
+    settled = (member_state > 0) & (threshold > 0)
+    longest = jnp.where(allowed[None], lay.contrib, 0.0).max(axis=2)
+    n_groups = lay.floor.shape[1]
+    reach = jax.vmap(lambda c, g: jax.ops.segment_sum(c, g, n_groups))(longest, lay.group)
+    possible = ~((state > 0) & (lay.floor > 0) & (reach < lay.floor)).any()
+    return lay._replace(allowed=allowed), settled, possible
 
 
 def _budget_price(lay: Layout) -> jax.Array:
@@ -156,26 +181,37 @@ def _scaled(lay: Layout):
     return scaled, reward_unit, cost_unit, contrib_unit
 
 
-def dual_bound(lay: Layout, steps: int = BOUND_STEPS) -> tuple[jax.Array, Multipliers]:
+def dual_bound(lay: Layout, steps: int = BOUND_STEPS, state=None,
+               start: Multipliers | None = None,
+               temperature: tuple[float, float] = TEMPERATURE) -> tuple[jax.Array, Multipliers]:
     """The bound of one layout (see the module docstring) and the multipliers that give it,
-    in the layout's own units. A pure function of one instance: batch it with ``jax.vmap``."""
+    in the layout's own units; with ``state`` (:func:`branch_layout`), the bound of that
+    branch (``-inf`` when it holds no valid order); ``start`` warm-starts the search (a
+    parent branch's multipliers). A pure function of one instance: batch it with
+    ``jax.vmap``."""
+    settled, possible = None, jnp.asarray(True)
+    if state is not None:
+        lay, settled, possible = branch_layout(lay, state)
     scaled, reward_unit, cost_unit, contrib_unit = _scaled(lay)
-    lam_start = _budget_price(scaled)
-    params = {"lam": jnp.log(jnp.expm1(jnp.maximum(lam_start, 1e-9))),
-              "nu": jnp.full(lay.group.shape, -5.0)}
+    if start is None:
+        start = Multipliers(_budget_price(scaled), jnp.zeros(lay.group.shape))
+    else:
+        start = Multipliers(start.lam * cost_unit / reward_unit,
+                            start.nu * contrib_unit[:, None] / reward_unit)
+    params = {"lam": jnp.log(jnp.expm1(jnp.maximum(start.lam, 1e-9))),
+              "nu": jnp.log(jnp.expm1(jnp.maximum(start.nu, jnp.exp(-5.0))))}
 
     def point(p):
         return Multipliers(jax.nn.softplus(p["lam"]), jax.nn.softplus(p["nu"]))
 
     optimiser = optax.adam(LEARNING_RATE)
-    start = Multipliers(lam_start, jnp.zeros(lay.group.shape))
-    first, last = TEMPERATURE
+    first, last = temperature
 
     def step(carry, i):
         p, state, best, best_point = carry
         tau = first * (last / first) ** (i / steps)
         here = point(p)
-        grads, value = jax.grad(lambda q: _smoothed_value(scaled, point(q), tau),
+        grads, value = jax.grad(lambda q: _smoothed_value(scaled, point(q), tau, settled),
                                 has_aux=True)(p)
         better = value < best
         best_point = jax.tree_util.tree_map(lambda new, old: jnp.where(better, new, old),
@@ -184,33 +220,159 @@ def dual_bound(lay: Layout, steps: int = BOUND_STEPS) -> tuple[jax.Array, Multip
         return (optax.apply_updates(p, updates), state, jnp.minimum(value, best),
                 best_point), None
 
-    begin = (params, optimiser.init(params), dual_value(scaled, start)[0], start)
+    begin = (params, optimiser.init(params), dual_value(scaled, start, settled)[0], start)
     (_, _, _, best_point), _ = jax.lax.scan(step, begin, jnp.arange(steps))
     dual = Multipliers(best_point.lam * reward_unit / cost_unit,
                        best_point.nu * reward_unit / contrib_unit[:, None])
-    value, allowance = dual_value(lay, dual)
-    return value + allowance, dual
+    value, allowance = dual_value(lay, dual, settled)
+    return jnp.where(possible, value + allowance, -jnp.inf), dual
+
+
+def _root(lay: Layout):
+    bound, dual = dual_bound(lay)
+    return bound, dual.lam, dual.nu
 
 
 @float64
-def reward_bounds(instances: Sequence[Instance], budgets) -> np.ndarray:
-    """An upper bound on the optimal budget-mode reward of every ``(instances[n],
-    budgets[n])`` (the module docstring says why it is one). Lanes of the same layout sizes
-    run as one ``jax.vmap``-ed, sharded call; the bound of a lane does not depend on the
-    others. ``nan`` only where the bound is not finite (a budget below every order's cost)."""
+def root_bounds(instances: Sequence[Instance], budgets) -> list[tuple[float, Multipliers]]:
+    """The bound of every ``(instances[n], budgets[n])`` with no branch taken, and its
+    multipliers. Lanes of the same layout sizes run as one ``jax.vmap``-ed, sharded call;
+    the bound of a lane does not depend on the others."""
     budgets = np.broadcast_to(np.asarray(budgets, dtype=np.float64), (len(instances),))
-    out = np.full(len(instances), np.nan)
+    out = [None] * len(instances)
     shapes = [layout_sizes(inst) for inst in instances]
     for sizes, members in same_shape_groups(shapes).items():
-        bound_of = sharded(jax.vmap(lambda lay: dual_bound(lay)[0]), "reward-bound")
+        bound_of = sharded(jax.vmap(_root), "reward-bound")
         lays = [prefix_layout(instances[n], budgets[n], sizes) for n in members]
         stacked, _ = shard_batch(Layout(*(np.stack(parts) for parts in zip(*lays))))
-        values = np.asarray(jax.device_get(bound_of(stacked)))
+        values, lams, nus = jax.device_get(bound_of(stacked))
         for b, n in enumerate(members):
-            out[n] = values[b] if np.isfinite(values[b]) else np.nan
+            out[n] = (float(values[b]), Multipliers(np.float64(lams[b]), np.asarray(nus[b])))
     return out
+
+
+def reward_bounds(instances: Sequence[Instance], budgets) -> np.ndarray:
+    """An upper bound on the optimal budget-mode reward of every ``(instances[n],
+    budgets[n])`` (the module docstring says why it is one), from :func:`root_bounds`."""
+    return np.array([value for value, _ in root_bounds(instances, budgets)])
 
 
 def reward_bound(instance: Instance, budget: float) -> float:
     """:func:`reward_bounds` of one instance."""
     return float(reward_bounds([instance], [budget])[0])
+
+
+# ------------------------------------------------------------------ branching
+
+NODE_BATCH = 16   # branches bounded per compiled call
+NODE_STEPS = 200  # Adam steps per branch, warm-started from its parent's multipliers
+NODE_TEMPERATURE = (1e-3, 1e-4)
+
+
+class Branching(NamedTuple):
+    """What :func:`branch_bound` found: ``bound`` (certified), ``root`` (before branching),
+    ``nodes`` bounded, ``open`` branches left when it stopped, and ``closed`` (true when every
+    branch was pruned or fathomed: ``bound`` is then the incumbent's reward, proven optimal)."""
+
+    bound: float
+    root: float
+    nodes: int
+    open: int
+    closed: bool
+
+
+def branching_group(lay, state: np.ndarray, dual: Multipliers) -> tuple[int, int] | None:
+    """The MOQ group a branch splits on: among its free groups with a threshold, the one
+    whose threshold the branch's multipliers price highest (``mu[k, g] * m[k, g]``, the
+    reward the dual function credits for the group's coverage; the most binding MOQ);
+    ``None`` when every such group is settled."""
+    floor, group = np.asarray(lay.floor), np.asarray(lay.group)
+    free = (state == 0) & (floor > 0)
+    if not free.any():
+        return None
+    price = np.zeros(floor.shape)
+    for k in range(floor.shape[0]):
+        price[k] = np.bincount(group[k], weights=np.asarray(dual.nu[k]),
+                               minlength=floor.shape[1])
+    score = np.where(free, price * floor, -np.inf)
+    k, g = np.unravel_index(int(np.argmax(score)), score.shape)
+    return int(k), int(g)
+
+
+def _node_bounds(lay, states, starts):
+    return jax.vmap(lambda state, start: dual_bound(lay, NODE_STEPS, state, start,
+                                                    NODE_TEMPERATURE))(states, starts)
+
+
+_NODE_BOUNDS = jax.jit(_node_bounds)
+
+
+@float64
+def branch_bound(instance: Instance, budget: float, incumbent: float, seconds: float,
+                 root: tuple[float, Multipliers] | None = None,
+                 stop_gap: float = 1e-4) -> Branching:
+    """A tighter bound by branch and bound over the MOQ groups (open: threshold met, or
+    closed: no line), each branch bounded by its own dual function (closed groups' members
+    fixed at 0, open groups' thresholds binding), best branch first, batches of
+    :data:`NODE_BATCH` branches per compiled call.
+
+    ``incumbent`` is the reward of a valid order: a branch whose bound is at most that holds
+    nothing better and is pruned. At any moment the optimum is at most ``max(incumbent,
+    the largest bound of an open branch)``, so stopping early (``seconds``, or once that is
+    within ``stop_gap`` of the incumbent) still returns a certified bound. A child's bound is
+    also capped by its parent's, since a child's orders are a subset of its parent's."""
+    import heapq
+    import itertools
+    import time
+
+    start_time = time.perf_counter()
+    lay = prefix_layout(instance, budget)
+    if root is None:
+        root = root_bounds([instance], [budget])[0]
+    root_value, root_dual = root
+    host = lay
+    lay = Layout(*(jnp.asarray(part) for part in lay))
+    tick = itertools.count()
+    K, G = lay.floor.shape
+
+    def entry(value, state, dual):
+        return (-value, next(tick), state, dual, branching_group(host, state, dual))
+
+    heap = [entry(root_value, np.zeros((K, G), np.int8), root_dual)]
+    nodes = 0
+
+    def settled() -> bool:
+        top = -heap[0][0] if heap else -np.inf
+        return top <= incumbent + stop_gap * max(abs(incumbent), abs(top))
+
+    while heap and not settled() and heap[0][4] is not None:
+        if time.perf_counter() - start_time > seconds:
+            break
+        parents = []
+        while heap and len(parents) < NODE_BATCH // 2 and heap[0][4] is not None:
+            parents.append(heapq.heappop(heap))
+        children, states, lams, nus = [], [], [], []
+        for neg_bound, _, state, dual, (k, g) in parents:
+            for side in (-1, 1):
+                child = state.copy()
+                child[k, g] = side
+                children.append((-neg_bound, child))
+                states.append(child)
+                lams.append(dual.lam)
+                nus.append(dual.nu)
+        padding = NODE_BATCH - len(states)
+        states += [states[-1]] * padding
+        lams += [lams[-1]] * padding
+        nus += [nus[-1]] * padding
+        values, duals = jax.device_get(_NODE_BOUNDS(
+            lay, jnp.asarray(np.stack(states)),
+            Multipliers(jnp.asarray(np.stack(lams)), jnp.asarray(np.stack(nus)))))
+        nodes += len(children)
+        for c, (parent_bound, state) in enumerate(children):
+            value = min(float(values[c]), parent_bound)
+            if value > incumbent:
+                heapq.heappush(heap, entry(value, state, Multipliers(duals.lam[c],
+                                                                     duals.nu[c])))
+    top = -heap[0][0] if heap else -np.inf
+    return Branching(bound=max(incumbent, top), root=root_value, nodes=nodes,
+                     open=len(heap), closed=not heap)
