@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .core._kernel import allowance, full_budget, reachable_target
+from .core._kernel import allowance, full_budget, reachable_target, without_ceilings
 from .core._errors import MOQInputError
 from .core._instance import Batch, Instance
 from .core._options import Option, checked as checked_options, table as options_table
-from .core._result import MODES, Answer, Result, build_result
+from .core._result import MODES, Answer, Result, build_result, malformed_take
 
 # name -> (module, single-instance function, batch function or None)
 METHODS: dict[str, tuple[str, str, str | None]] = {
@@ -44,6 +44,16 @@ METHODS: dict[str, tuple[str, str, str | None]] = {
     "search": ("moqlab.heuristics._search", "solve_search", "solve_search_batch"),
     "relax": ("moqlab.relaxations._relax", "solve_relax", "solve_relax_batch"),
 }
+
+# the methods that model capacity families (ceilings) themselves, exactly; the other
+# methods solve the order without them (without_ceilings) and their budget-mode answer is
+# repaired by moqlab.heuristics.fit_ceilings (shed what overflows, drop short groups, fill
+# with greedy's ceiling-aware scan); they refuse target modes on orders with capacity
+# families
+CAPACITY_METHODS = ("enumerate", "milp")
+# greedy's scan refuses lines and bundles that would overflow a ceiling, so it is given
+# them (its later phases are not: its order is repaired like the others')
+CEILING_SCAN_METHODS = ("greedy",)
 
 AUTO_ENUMERATE_ORDERS = 1 << 16
 AUTO_MILP_LINES = 2000  # target modes: above this, a MILP frontier walk is too slow
@@ -101,11 +111,13 @@ def auto_pick(instance: Instance, mode: str = "budget") -> str:
     """The method ``auto`` picks: enumeration when at most 65,536 orders exist; else the
     MILP in budget mode (time-limited, ``start="search"``: HiGHS alone for ten seconds,
     then from ``search``'s order, which is kept if HiGHS finds nothing better), and in
-    target modes up to 2,000 lines; else ``search``."""
+    target modes up to 2,000 lines (at any size on orders with capacity families, which
+    only the exact methods solve in target modes); else ``search``."""
     orders = math.prod(int(n) + 1 for n in instance.item_length)
     if orders <= AUTO_ENUMERATE_ORDERS:
         return "enumerate"
-    if _available("milp") and (mode == "budget" or instance.n_lines <= AUTO_MILP_LINES):
+    if _available("milp") and (mode == "budget" or instance.n_lines <= AUTO_MILP_LINES
+                               or instance.capacities):
         return "milp"
     return "search"
 
@@ -163,6 +175,35 @@ def _seconds(name: str, value) -> float:
     if not (math.isfinite(seconds) and seconds >= 0):
         raise MOQInputError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
     return seconds
+
+
+def _refuse_ceilings(instance: Instance, method: str, mode: str, index: int | None = None):
+    """A method that does not model capacity families cannot walk a target mode's frontier
+    on an order that has them: refused, naming the methods that can."""
+    if instance.capacities and mode != "budget" and method not in CAPACITY_METHODS:
+        where = "" if index is None else f"instance {index} of the batch: "
+        raise MOQInputError(
+            f"{where}method {method!r} does not model capacity families (columns c{{k}}, "
+            f"cq{{k}}, cap{{k}}) in {mode} mode; use {' or '.join(CAPACITY_METHODS)} "
+            "(or auto), or budget mode, where its order is repaired to fit the ceilings")
+
+
+def _fitted(instance: Instance, method: str, budget: float, answer: Answer) -> Answer:
+    """A budget-mode answer of a method that ignores capacity families, repaired to fit
+    every ceiling (:func:`moqlab.heuristics.fit_ceilings`); ``info["ceiling_shed"]`` counts the
+    lines it took off. A claim of optimality does not survive a change."""
+    if (not instance.capacities or method in CAPACITY_METHODS
+            or malformed_take(instance, answer.take)):
+        return answer
+    from .heuristics._ceilings import fit_ceilings
+
+    before = np.asarray(answer.take, dtype=np.float64).astype(np.int64)
+    take, shed = fit_ceilings(instance, before, budget)
+    status = answer.status
+    if status == "optimal" and not np.array_equal(take, before):
+        status = "feasible"
+    return answer._replace(take=take, status=status,
+                           info={**(answer.info or {}), "ceiling_shed": shed})
 
 
 def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
@@ -230,12 +271,18 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     name = auto_pick(instance, mode) if method == "auto" else method
     fn = _load(name)
     options = _checked_options(name, options, picked_by_auto=method == "auto")
+    _refuse_ceilings(instance, name, mode)
+    sees_ceilings = name in CAPACITY_METHODS + CEILING_SCAN_METHODS
+    work = instance if sees_ceilings else without_ceilings(instance)
     start = time.perf_counter()
     if _unreachable(instance, mode, float(limit)):
-        answer = _as_unreachable(instance, fn(instance, "budget", full_budget(instance),
-                                              **options), float(limit))
+        budget = full_budget(instance)
+        answer = _as_unreachable(instance, _fitted(instance, name, budget, fn(
+            work, "budget", budget, **options)), float(limit))
     else:
-        answer = fn(instance, mode, float(limit), **options)
+        answer = fn(work, mode, float(limit), **options)
+        if mode == "budget":
+            answer = _fitted(instance, name, float(limit), answer)
     seconds = time.perf_counter() - start
     result = build_result(instance, answer, method=name, mode=mode, limit=float(limit),
                           seconds=seconds)
@@ -300,6 +347,8 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
     fn_batch = None if method == "auto" else _load(method, batch=True)
     if method != "auto":
         options = _checked_options(method, options)
+        for n, inst in enumerate(instances):
+            _refuse_ceilings(inst, method, mode, n if len(instances) > 1 else None)
     if fn_batch is None:
         bar = tqdm(total=len(instances), desc=f"moqlab {method}", unit="order", delay=2.0,
                    disable=not progress or len(instances) < 2, file=sys.stderr)
@@ -321,9 +370,11 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
             (rest, mode, [limits[n] for n in rest]),
             (lost, "budget", [full_budget(instances[n]) for n in lost])):
         if members:
-            part = fn_batch([instances[n] for n in members], members_mode,
+            part = fn_batch([without_ceilings(instances[n]) for n in members], members_mode,
                             np.asarray(members_limits, dtype=np.float64), **options)
-            for n, answer in zip(members, part):
+            for n, answer, member_limit in zip(members, part, members_limits):
+                if members_mode == "budget":
+                    answer = _fitted(instances[n], method, float(member_limit), answer)
                 answers[n] = answer if members_mode == mode else \
                     _as_unreachable(instances[n], answer, float(limits[n]))
     seconds = (time.perf_counter() - start) / max(1, len(instances))

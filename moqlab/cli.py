@@ -91,6 +91,9 @@ def _options_help() -> str:
             + show_options(disp=False))
 
 
+CEILINGS_SHOWN = 8  # capacity groups listed in the text output (all of them in --json)
+
+
 def _format(summary: dict) -> str:
     name = f"[{summary['instance']}] " if summary.get("instance") is not None else ""
     text = (f"{name}reward {summary['reward']:.6g}  cost {summary['cost']:.6g}  "
@@ -101,6 +104,13 @@ def _format(summary: dict) -> str:
         gap = summary["gap"]
         text += (f"\n  optimum at most {summary['bound']:.6g}" +
                  ("" if gap is None else f" (certified gap {100 * gap:.3g} %)"))
+    shown = summary.get("ceilings", [])[:CEILINGS_SHOWN]
+    for family in sorted({row["family"] for row in shown}):
+        text += f"\n  capacity family {family}: " + ", ".join(
+            f"{row['group']} {row['total']:.4g} of {row['limit']:.4g}"
+            for row in shown if row["family"] == family)
+    if len(summary.get("ceilings", [])) > CEILINGS_SHOWN:
+        text += f" ... (--json for all {len(summary['ceilings'])} groups)"
     if summary.get("message"):
         text += f"\n  {summary['message']}"
     return text

@@ -24,6 +24,14 @@ def valid_orders(inst):
             for g, total in totals.items():
                 if total < fam.moq[g] - 1e-9 * abs(fam.moq[g]):
                     ok = False
+        for capacity in inst.capacities:
+            used = {}
+            for j in chosen:
+                g = capacity.item_group[inst.line_item[j]]
+                used[g] = used.get(g, 0.0) + capacity.cq[j]
+            for g, total in used.items():
+                if total > capacity.cap[g] + 1e-9 * abs(capacity.cap[g]):
+                    ok = False
         if ok:
             out.append((np.array(take), sum(inst.reward[chosen]), sum(inst.cost[chosen]),
                         sum(inst.target[chosen])))

@@ -10,6 +10,11 @@ cost C <= 0), so ladders start positive and turn negative. Three MOQ families:
 * ``g1``/``oq1``/``moq1``: per category, in units;
 * ``g2``/``oq2``/``moq2``: per supplier, in money (``oq2`` = the step's cost).
 
+``order-containers.csv`` is the same order shipped in containers: a capacity family
+``c0``/``cq0``/``cap0`` with one container per supplier (``cap0`` in m3) and each line's
+volume (its units times the SKU's unit volume, drawn with seed 8, so ``order.csv`` is
+unchanged).
+
 Deterministic (seed 7). Run from anywhere: ``python datasets/examples/make_example.py``.
 """
 
@@ -62,7 +67,26 @@ def make(seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+CONTAINER_M3 = {"acme": 0.6, "borealis": 1.2, "cobalt": 0.5}
+
+
+def with_containers(order: pd.DataFrame, seed: int = 8) -> pd.DataFrame:
+    """``order`` with a container per supplier: unit volumes ``exp(N(-4, 0.5))`` m3 (a
+    shoebox is about 0.01 m3) to 0.0001 m3, ceilings :data:`CONTAINER_M3`."""
+    rng = np.random.default_rng(seed)
+    items = order["id"].unique()
+    unit_volume = dict(zip(items, np.round(np.exp(rng.normal(-4.0, 0.5, size=items.size)), 4)))
+    out = order.copy()
+    out["c0"] = out["g2"]
+    out["cq0"] = np.round(out["oq1"] * out["id"].map(unit_volume), 4)
+    out["cap0"] = out["g2"].map(CONTAINER_M3)
+    return out
+
+
 if __name__ == "__main__":
-    out = Path(__file__).with_name("order.csv")
-    make().to_csv(out, index=False)
-    print(f"wrote {out}")
+    order = make()
+    for name, frame in (("order.csv", order), ("order-containers.csv",
+                                               with_containers(order))):
+        out = Path(__file__).with_name(name)
+        frame.to_csv(out, index=False)
+        print(f"wrote {out}")

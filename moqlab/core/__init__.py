@@ -14,9 +14,11 @@ from ._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "MOQInputError": "._errors", "MOQSizeError": "._errors",
-    "Instance": "._instance", "Batch": "._instance", "Family": "._instance",
+    "Instance": "._instance", "Batch": "._instance", "Family": "._instance", "Capacity": "._instance",
     "read_lines": "._instance", "read_batch": "._instance",
     "check": "._check", "Check": "._check", "GroupViolation": "._check",
+    "CapacityViolation": "._check", "capacity_totals": "._kernel",
+    "without_ceilings": "._kernel",
     "Answer": "._result", "Result": "._result", "build_result": "._result", "MODES": "._result",
     "frontier_indices": "._frontier", "pick_target": "._frontier",
     "reduce_candidates": "._frontier",

@@ -1,10 +1,12 @@
-"""The problem model: lines, items, MOQ families; built from the lines table.
+"""The problem model: lines, items, MOQ families, capacity families; built from the lines
+table.
 
 An :class:`Instance` holds one purchase-order problem. Its lines are stored sorted by
 item (in order of first appearance in the table) and, inside an item, by increasing
 ``min``: line ``j`` is step ``line_rank[j]`` (0-based) of item ``line_item[j]``. A
-selection is valid when it is a per-item prefix and every MOQ group is either empty or at
-least at its threshold (see ``docs/guide.md``).
+selection is valid when it is a per-item prefix, every MOQ group is either empty or at
+least at its threshold, and every capacity group is at most at its ceiling (see
+``docs/guide.md``).
 
 Example::
 
@@ -19,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,12 +61,34 @@ class Family:
 
 
 @dataclass(frozen=True, eq=False)
+class Capacity:
+    """One capacity family (containers, shelf space): a partition of the items into groups
+    with a ceiling each.
+
+    ``item_group[i]`` is the group of item ``i``; ``cq[j]`` the contribution of line ``j``
+    (volume, weight, pallets; >= 0); ``cap[g]`` the ceiling of group ``g``: a valid order
+    has ``sum_{j in g} cq_j x_j <= cap_g`` whether the group is used or not; ``labels[g]``
+    the group's label in the table.
+    """
+
+    item_group: np.ndarray
+    cq: np.ndarray
+    cap: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.cap.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
 class Instance:
     """One MOQ problem instance (see the module docstring for the layout).
 
     Attributes are read-only numpy arrays over lines (``reward``, ``cost``, ``target``,
     ``line_item``, ``line_rank``, ``line_min``, ``rows``) and over items (``items``), plus a
-    tuple of :class:`Family`. ``rows[j]`` is the 0-based position of line ``j`` in the table
+    tuple of :class:`Family` (MOQ families) and a tuple of :class:`Capacity` (capacity
+    families, often empty). ``rows[j]`` is the 0-based position of line ``j`` in the table
     it was read from, so that answers map back to the user's rows.
     """
 
@@ -77,6 +102,7 @@ class Instance:
     families: tuple[Family, ...]
     rows: np.ndarray
     name: str | None = None
+    capacities: tuple[Capacity, ...] = ()
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ sizes
@@ -93,6 +119,10 @@ class Instance:
         return len(self.families)
 
     @property
+    def n_capacities(self) -> int:
+        return len(self.capacities)
+
+    @property
     def item_start(self) -> np.ndarray:
         """Offsets: lines of item ``i`` are ``item_start[i]:item_start[i + 1]``."""
         if "item_start" not in self._cache:
@@ -106,8 +136,9 @@ class Instance:
         return np.diff(self.item_start)
 
     def __repr__(self) -> str:
+        capacities = f", capacities={self.n_capacities}" if self.capacities else ""
         return (f"Instance(name={self.name!r}, items={self.n_items}, lines={self.n_lines}, "
-                f"families={self.n_families})")
+                f"families={self.n_families}{capacities})")
 
     # ------------------------------------------------------------- selections
     def selection_from_take(self, take) -> np.ndarray:
@@ -123,12 +154,13 @@ class Instance:
     # ---------------------------------------------------------- constructors
     @classmethod
     def from_arrays(cls, item, reward, cost, target=None, *, min=None, families=(),
-                    name=None) -> Instance:
+                    capacities=(), name=None) -> Instance:
         """Build an instance from arrays over lines, validated like a table.
 
         ``item``: item id per line; ``min``: rank per line (defaults to order of
         appearance inside the item); ``families``: a sequence of ``(group, oq, moq)`` triples
-        of per-line arrays. Example::
+        of per-line arrays; ``capacities``: a sequence of ``(group, cq, cap)`` triples.
+        Example::
 
             >>> import moqlab
             >>> inst = moqlab.Instance.from_arrays(["a", "b"], [3.0, 2.0], [1.0, 1.0])
@@ -146,6 +178,10 @@ class Instance:
             columns[f"g{k}"] = group
             columns[f"oq{k}"] = oq
             columns[f"moq{k}"] = moq
+        for k, (group, cq, cap) in enumerate(capacities):
+            columns[f"c{k}"] = group
+            columns[f"cq{k}"] = cq
+            columns[f"cap{k}"] = cap
         frame = pd.DataFrame({key: np.asarray(value) if np.ndim(value) else np.full(n, value)
                               for key, value in columns.items()})
         return cls.from_frame(frame, name=name)
@@ -166,7 +202,7 @@ class Instance:
                 column="instance", source=source)
         inst = batch[0]
         if name is not None:
-            inst = Instance(**{**_fields(inst), "name": name})
+            inst = dataclasses.replace(inst, name=name, _cache={})
         return inst
 
     def to_frame(self) -> pd.DataFrame:
@@ -177,16 +213,14 @@ class Instance:
             data[f"g{k}"] = fam.labels[fam.item_group[self.line_item]]
             data[f"oq{k}"] = fam.oq
             data[f"moq{k}"] = fam.moq[fam.item_group[self.line_item]]
+        for k, capacity in enumerate(self.capacities):
+            data[f"c{k}"] = capacity.labels[capacity.item_group[self.line_item]]
+            data[f"cq{k}"] = capacity.cq
+            data[f"cap{k}"] = capacity.cap[capacity.item_group[self.line_item]]
         frame = pd.DataFrame(data)
         if self.name is not None:
             frame.insert(0, "instance", self.name)
         return frame
-
-
-def _fields(inst: Instance) -> dict:
-    return {name: getattr(inst, name) for name in (
-        "items", "line_item", "line_rank", "line_min", "reward", "cost", "target",
-        "families", "rows", "name")}
 
 
 class Batch(Sequence):
@@ -274,8 +308,7 @@ def _canonical(column) -> str:
 
 def _is_label_column(column) -> bool:
     name = _canonical(column)
-    return name in LABEL_COLUMNS or (_FAMILY_COLUMN.match(name) is not None
-                                     and name.startswith("g"))
+    return name in LABEL_COLUMNS or re.match(r"^[gc](0|[1-9]\d*)$", name) is not None
 
 
 def _normalized_columns(columns, source) -> list[str]:
@@ -296,36 +329,39 @@ def _normalized_columns(columns, source) -> list[str]:
             raise MOQInputError(f"column {_canonical(base)!r} appears twice (the CSV reader "
                                 f"named the second one {name!r}); keep one", column=name,
                                 source=source)
-        if _CAPACITY_COLUMN.match(name):
-            raise MOQInputError("capacity families (columns c{k}, cq{k}, cap{k}) are not "
-                                "supported by this version of moqlab; remove the column",
-                                column=str(original), source=source)
-        if _FAMILY_LIKE.match(name) and not _FAMILY_COLUMN.match(name):
-            raise MOQInputError("looks like an MOQ family column but is not spelled g{k}, "
-                                "oq{k} or moq{k} with k = 0, 1, 2... (no separator, no "
+        if (_FAMILY_LIKE.match(name) and not _FAMILY_COLUMN.match(name)
+                and not _CAPACITY_COLUMN.match(name)):
+            kind = ("a capacity family column but is not spelled c{k}, cq{k} or cap{k}"
+                    if name.startswith("c") else "an MOQ family column but is not spelled "
+                    "g{k}, oq{k} or moq{k}")
+            raise MOQInputError(f"looks like {kind} with k = 0, 1, 2... (no separator, no "
                                 "leading zero)", column=str(original), source=source)
     return names
 
 
 
 
-def _family_indices(columns, source) -> int:
-    found: dict[str, set[int]] = {"g": set(), "oq": set(), "moq": set()}
+def _family_indices(columns, source, pattern=_FAMILY_COLUMN, prefixes=("g", "oq", "moq"),
+                    kind="MOQ") -> int:
+    """How many families of one kind (MOQ: ``g/oq/moq``; capacity: ``c/cq/cap``) the
+    columns hold, refusing gaps and incomplete triples."""
+    found: dict[str, set[int]] = {prefix: set() for prefix in prefixes}
     for column in columns:
-        match = _FAMILY_COLUMN.match(str(column))
+        match = pattern.match(str(column))
         if match:
             found[match.group(1)].add(int(match.group(2)))
-    every = found["g"] | found["oq"] | found["moq"]
+    every = set().union(*found.values())
     if not every:
         return 0
     n = max(every) + 1
     for k in range(n):
-        for prefix in ("g", "oq", "moq"):
+        for prefix in prefixes:
             if k not in found[prefix]:
                 present = sorted(every)
+                names = ", ".join(f"{p}{k}" for p in prefixes[:-1]) + f" and {prefixes[-1]}{k}"
                 raise MOQInputError(
-                    f"MOQ families must be numbered from 0 without gaps and each needs g{k}, "
-                    f"oq{k} and moq{k}; column '{prefix}{k}' is missing (families seen: {present})",
+                    f"{kind} families must be numbered from 0 without gaps and each needs "
+                    f"{names}; column '{prefix}{k}' is missing (families seen: {present})",
                     column=f"{prefix}{k}", source=source)
     return n
 
@@ -427,6 +463,8 @@ def _build(frame: pd.DataFrame, source) -> Batch:
     if len(frame) == 0:
         raise MOQInputError("the table has no rows", source=source)
     n_families = _family_indices(frame.columns, source)
+    n_capacities = _family_indices(frame.columns, source, _CAPACITY_COLUMN,
+                                   ("c", "cq", "cap"), "capacity")
 
     item = _check_labels(frame, "id", source)
     if "instance" in frame.columns:
@@ -475,6 +513,28 @@ def _build(frame: pd.DataFrame, source) -> Batch:
                 row=row + 1, column=f"moq{k}", value=_plain(moq[row]), source=source)
         families.append((group, oq, moq))
 
+    capacities = []
+    for k in range(n_capacities):
+        group = _check_labels(frame, f"c{k}", source)
+        cq = _numeric(frame, f"cq{k}", source)
+        cap = _numeric(frame, f"cap{k}", source)
+        _fail_where(cq < 0, cq, f"cq{k}", "must be >= 0", source)
+        _fail_where(cap < 0, cap, f"cap{k}", "must be >= 0", source)
+        group_code = pd.factorize(group)[0]
+        row = _first_disagreement(item_key, group_code)
+        if row is not None:
+            raise MOQInputError(
+                f"item {item[row]!r} is split across groups of capacity family {k}; all "
+                f"lines of an item must be in the same group", row=row + 1, column=f"c{k}",
+                value=group[row], source=source)
+        row = _first_disagreement(_pair_key(instance_code, group_code), cap)
+        if row is not None:
+            raise MOQInputError(
+                f"group {group[row]!r} of capacity family {k} has different ceilings on "
+                f"different lines; 'cap{k}' must be identical on every line of a group",
+                row=row + 1, column=f"cap{k}", value=_plain(cap[row]), source=source)
+        capacities.append((group, cq, cap))
+
     instances = []
     instance_codes, instance_names = pd.factorize(instance)
     for code, inst_name in enumerate(instance_names):
@@ -482,11 +542,20 @@ def _build(frame: pd.DataFrame, source) -> Batch:
         instances.append(_make_instance(
             rows, item[rows], rank_value[rows], reward[rows], cost[rows], target[rows],
             [(g[rows], oq[rows], moq[rows]) for g, oq, moq in families],
-            None if "instance" not in frame.columns else str(inst_name)))
+            None if "instance" not in frame.columns else str(inst_name),
+            [(c[rows], cq[rows], cap[rows]) for c, cq, cap in capacities]))
     return Batch(instances, len(frame))
 
 
-def _make_instance(rows, item, rank_value, reward, cost, target, families, name) -> Instance:
+def _partition(group, order, first_line):
+    """Codes of a family's groups: per item (read on its first line), the labels, and the
+    sorted lines' codes."""
+    codes, labels = pd.factorize(group[order])
+    return codes, codes[first_line].astype(np.int64), np.asarray(labels, dtype=object)
+
+
+def _make_instance(rows, item, rank_value, reward, cost, target, families, name,
+                   capacities=()) -> Instance:
     item_codes, item_ids = pd.factorize(item)
     order = np.lexsort((rank_value, item_codes))
     line_item = item_codes[order].astype(np.int64)
@@ -496,18 +565,24 @@ def _make_instance(rows, item, rank_value, reward, cost, target, families, name)
     first_line = starts  # first line (sorted order) of each item, to read its group
     fams = []
     for group, oq, moq in families:
-        group_sorted = group[order]
-        codes, labels = pd.factorize(group_sorted)
-        moq_sorted = moq[order]
+        codes, item_group, labels = _partition(group, order, first_line)
         group_moq = np.zeros(len(labels))
-        group_moq[codes] = moq_sorted
-        fams.append(Family(item_group=codes[first_line].astype(np.int64),
+        group_moq[codes] = moq[order]
+        fams.append(Family(item_group=item_group,
                            oq=np.ascontiguousarray(oq[order], dtype=np.float64),
-                           moq=group_moq, labels=np.asarray(labels, dtype=object)))
+                           moq=group_moq, labels=labels))
+    caps = []
+    for group, cq, cap in capacities:
+        codes, item_group, labels = _partition(group, order, first_line)
+        group_cap = np.zeros(len(labels))
+        group_cap[codes] = cap[order]
+        caps.append(Capacity(item_group=item_group,
+                             cq=np.ascontiguousarray(cq[order], dtype=np.float64),
+                             cap=group_cap, labels=labels))
     arrays = dict(items=np.asarray(item_ids, dtype=object), line_item=line_item,
                   line_rank=line_rank.astype(np.int64),
                   line_min=rank_value[order], reward=reward[order], cost=cost[order],
                   target=target[order], rows=np.asarray(rows)[order].astype(np.int64))
     for value in arrays.values():
         value.setflags(write=False)
-    return Instance(**arrays, families=tuple(fams), name=name)
+    return Instance(**arrays, families=tuple(fams), name=name, capacities=tuple(caps))

@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -100,6 +101,19 @@ def group_totals(instance: Instance, selected: np.ndarray):
     return out
 
 
+def capacity_totals(instance: Instance, selected: np.ndarray) -> list[np.ndarray]:
+    """Per capacity family: the sum of contributions ``cq`` of the selected lines per group."""
+    return [np.bincount(capacity.item_group[instance.line_item],
+                        weights=np.where(selected, capacity.cq, 0.0),
+                        minlength=capacity.n_groups)
+            for capacity in instance.capacities]
+
+
+def over_ceiling(total, cap, tolerance: float = TOLERANCE):
+    """Whether a capacity group's total passes its ceiling (beyond the relative allowance)."""
+    return total > cap + allowance(cap, tolerance)
+
+
 def prefix_sums(table: np.ndarray) -> np.ndarray:
     """``[n, L] -> [n, L + 1]``: column ``t`` holds the sum of the first ``t`` columns."""
     return np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
@@ -148,6 +162,14 @@ def lift_group(instance: Instance, take: np.ndarray, lines, oq: np.ndarray, tota
             added.append(j)
             total += oq[j]
     return take, added, total
+
+
+def without_ceilings(instance: Instance) -> Instance:
+    """``instance`` without its capacity families (what a method that does not model them
+    solves before :func:`fit_ceilings` repairs its order)."""
+    if not instance.capacities:
+        return instance
+    return dataclasses.replace(instance, capacities=(), _cache={})
 
 
 # ------------------------------------------------------------ opening runs

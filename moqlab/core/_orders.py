@@ -60,6 +60,12 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
         indicator[np.arange(instance.n_items), fam.item_group] = 1.0
         floor = moq_floor(fam.moq)
         families.append((cumulative_table(instance, fam.oq), indicator, floor))
+    ceilings = []
+    for capacity in instance.capacities:
+        indicator = np.zeros((instance.n_items, capacity.n_groups))
+        indicator[np.arange(instance.n_items), capacity.item_group] = 1.0
+        ceilings.append((cumulative_table(instance, capacity.cq), indicator,
+                         capacity.cap + allowance(capacity.cap)))
 
     # Split the items: the low ones (product of radices <= chunk) are decoded once; each
     # chunk is one assignment of the high items added to every low assignment.
@@ -74,22 +80,25 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
         sums = [table[items, take].sum(axis=-1) for table in tables]
         groups = [(cum[items, take] @ ind[items], (take > 0) @ ind[items])
                   for cum, ind, _ in families]
-        return sums, groups
+        used = [cum[items, take] @ ind[items] for cum, ind, _ in ceilings]
+        return sums, groups, used
 
-    low_sums, low_groups = partial(low, low_take)
+    low_sums, low_groups, low_used = partial(low, low_take)
     high = np.arange(n_low, instance.n_items)
     kept = [[], [], [], []]
     for h in range(n_orders // low_size):
         if h and deadline is not None and deadline.stop_if_passed():
             break
         high_take = decode(np.array([h]), radix[n_low:])[0]
-        high_sums, high_groups = partial(high, high_take)
+        high_sums, high_groups, high_used = partial(high, high_take)
         reward, cost, target = (snap(lo + hi, step)
                                 for lo, hi, step in zip(low_sums, high_sums, steps))
         valid = np.ones(low_size, dtype=bool)
         for (tot_lo, open_lo), (tot_hi, open_hi), (_, _, floor) in zip(
                 low_groups, high_groups, families):
             valid &= np.all((open_lo + open_hi == 0) | (tot_lo + tot_hi >= floor), axis=1)
+        for used_lo, used_hi, (_, _, ceiling) in zip(low_used, high_used, ceilings):
+            valid &= np.all(used_lo + used_hi <= ceiling, axis=1)
         if budget is not None:
             valid &= cost <= budget + allowance(budget)
         sel = np.flatnonzero(valid)

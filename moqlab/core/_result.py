@@ -6,8 +6,10 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from ._check import Check, check
+from ._kernel import capacity_totals, group_totals
 from ._instance import Instance
 
 MODES = ("budget", "min_target", "max_target")
@@ -80,6 +82,38 @@ class Result:
         out[self.instance.rows] = self.selected
         return out
 
+    def usage(self) -> pd.DataFrame:
+        """Per group of every family, what the order uses: one row per MOQ group (``kind``
+        ``"moq"``: ``total`` of its contributions, ``limit`` its threshold, met when the
+        group is empty or reaches it) and per capacity group (``kind`` ``"capacity"``:
+        ``limit`` its ceiling), with the number of ``lines`` selected in it.
+
+        Example::
+
+            >>> import moqlab
+            >>> inst = moqlab.Instance.from_arrays(
+            ...     ["a", "b"], [3.0, 2.0], [1.0, 1.0],
+            ...     capacities=[(["box", "box"], [2.0, 2.0], [3.0, 3.0])])
+            >>> res = moqlab.solve(inst, budget=2, method="enumerate", bound=False)
+            >>> res.usage()[["kind", "group", "total", "limit", "lines"]].to_dict("records")
+            [{'kind': 'capacity', 'group': 'box', 'total': 2.0, 'limit': 3.0, 'lines': 1}]
+        """
+        inst, rows = self.instance, []
+        for k, (fam, (total, count)) in enumerate(zip(inst.families,
+                                                      group_totals(inst, self.selected))):
+            rows += [{"kind": "moq", "family": k, "group": str(label), "total": float(t),
+                      "limit": float(m), "lines": int(c)}
+                     for label, t, m, c in zip(fam.labels, total, fam.moq, count)]
+        lines_in = [np.bincount(capacity.item_group[inst.line_item], weights=self.selected,
+                                minlength=capacity.n_groups) for capacity in inst.capacities]
+        for k, (capacity, total, count) in enumerate(zip(
+                inst.capacities, capacity_totals(inst, self.selected), lines_in)):
+            rows += [{"kind": "capacity", "family": k, "group": str(label), "total": float(t),
+                      "limit": float(cap), "lines": int(c)}
+                     for label, t, cap, c in zip(capacity.labels, total, capacity.cap, count)]
+        return pd.DataFrame(rows, columns=["kind", "family", "group", "total", "limit",
+                                           "lines"])
+
     def summary(self) -> dict:
         """A JSON-ready summary (what the command line prints)."""
         out = {"instance": self.instance.name, "method": self.method, "mode": self.mode,
@@ -92,6 +126,10 @@ class Result:
             if isinstance(value, (int, float, str, bool)) or value is None:
                 out[key] = value
         out["bound"], out["gap"] = self.bound, self.gap  # certified, not a method's own figure
+        if self.instance.capacities:
+            used = self.usage()
+            out["ceilings"] = used[used.kind == "capacity"].drop(columns="kind").to_dict(
+                "records")
         return out
 
 

@@ -8,6 +8,7 @@ The model (one instance, lines ``j``, items ``i``, MOQ families ``k`` with group
     x_{first(i)} <= y_{g(i)}               an item of a group with a minimum opens the group
                                            (the prefix rows carry this to the item's other lines)
     sum_{j in g} oq_j x_j >= moq_g y_g     an open group reaches its threshold
+    sum_{j in h} cq_j x_j <= cap_h         a capacity group h stays within its ceiling
     sum_j cost_j x_j <= C                  budget (row "cost")
     sum_j reward_j x_j >= R_floor          used by the tie and frontier stages (row "reward")
 
@@ -72,10 +73,11 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ..core._kernel import allowance, group_totals
+from ..core._kernel import allowance, group_totals, without_ceilings
 from ..core._check import TOLERANCE, check
 from ..core._errors import MOQInputError
 from ..core._frontier import pick_target
+from ..heuristics._ceilings import fit_ceilings
 from ..heuristics._greedy import solve_greedy
 from ..core._instance import Instance
 from ..core._options import Option
@@ -160,10 +162,16 @@ def normalised(instance: Instance) -> tuple[Instance, dict]:
     for fam in instance.families:
         unit = _power_of_two_scale(np.concatenate([fam.oq, fam.moq]))
         families.append(dataclasses.replace(fam, oq=fam.oq / unit, moq=fam.moq / unit))
+    capacities = []
+    for capacity in instance.capacities:
+        unit = _power_of_two_scale(np.concatenate([capacity.cq, capacity.cap]))
+        capacities.append(dataclasses.replace(capacity, cq=capacity.cq / unit,
+                                              cap=capacity.cap / unit))
     work = dataclasses.replace(instance, reward=instance.reward / units["reward"],
                                cost=instance.cost / units["cost"],
                                target=instance.target / units["target"],
-                               families=tuple(families), _cache={})
+                               families=tuple(families), capacities=tuple(capacities),
+                               _cache={})
     return work, units
 
 
@@ -241,6 +249,18 @@ def build_model(instance: Instance) -> Model:
                  np.concatenate([member, y[with_minimum]]),
                  np.concatenate([fam.oq[member], -fam.moq[with_minimum]]),
                  np.zeros(with_minimum.size), np.full(with_minimum.size, _INF))
+
+    for capacity in instance.capacities:
+        # Ceiling: sum_{j in h} cq_j x_j <= cap_h for every group its lines can overflow
+        line_group = capacity.item_group[instance.line_item]
+        full = np.bincount(line_group, weights=capacity.cq, minlength=capacity.n_groups)
+        binding = np.flatnonzero(full > capacity.cap)
+        row_of_group = np.full(capacity.n_groups, -1, dtype=np.int64)
+        row_of_group[binding] = np.arange(binding.size)
+        member = np.flatnonzero((row_of_group[line_group] >= 0) & (capacity.cq > 0))
+        add_rows(row_of_group[line_group[member]], member, capacity.cq[member],
+                 np.full(binding.size, -_INF),
+                 [_row_limit(capacity.cq, cap) for cap in capacity.cap[binding]])
 
     matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                            shape=(n_rows, n_cols))
@@ -584,7 +604,8 @@ def _stopped_walk(run: Run, mode: str, limit: float, frontier, targets, start: s
         if mode == "max_target" or targets[position] >= limit - allowance(limit):
             return Answer(take, "time_limit", message + "; the order is the last walked one "
                           "the mode allows", info)
-    if start in ("greedy", "search"):
+    if start in ("greedy", "search") and not run.instance.capacities:
+        # (greedy's target-mode order ignores capacity families: not a fallback there)
         greedy = np.asarray(solve_greedy(run.instance, mode, limit).take, np.int64)
         reaches = run.totals(greedy)[2] >= limit - allowance(limit)
         if not frontier or (mode == "min_target" and reaches):
@@ -629,9 +650,9 @@ def _from_search(probe: Run, instance: Instance, limit: float, budget: float,
     from ..heuristics._search import solve_search  # JAX only when a probe falls short
 
     began = time.perf_counter()
-    found = solve_search(instance, "budget", limit,
+    found = solve_search(without_ceilings(instance), "budget", limit,
                          time_limit=max(deadline - began, 1e-3)).take
-    found = np.asarray(found, dtype=np.int64)
+    found, _ = fit_ceilings(instance, np.asarray(found, dtype=np.int64), limit)
     if not check(instance, instance.selection_from_take(found), budget=limit).feasible:
         found = np.zeros(instance.n_items, dtype=np.int64)  # search verifies; kept honest
     searched = {"search_reward": probe.totals(found)[0] * probe.units["reward"],
@@ -647,20 +668,28 @@ def _from_search(probe: Run, instance: Instance, limit: float, budget: float,
 
 def _start_order(instance: Instance, budget: float) -> np.ndarray:
     """The greedy order for ``budget`` if the verifier accepts it, else the empty order."""
+    # greedy's order is repaired to fit the capacity families (its scan alone respects them)
     take = np.asarray(solve_greedy(instance, "budget", budget).take, dtype=np.int64)
+    take, _ = fit_ceilings(instance, take, budget)
     if check(instance, instance.selection_from_take(take), budget=budget).feasible:
         return take
     return np.zeros(instance.n_items, dtype=np.int64)
 
 
 def _budget_row(instance: Instance, budget: float) -> float:
-    """Row bound for ``cost <= budget``: on a cost grid the bound is moved half a step past
-    the largest grid total within the verifier's allowance, so HiGHS's feasibility tolerance
-    can neither admit a total above the budget nor cut one at it."""
-    allowed = budget + allowance(budget)
-    step = resolution(instance.cost)
+    """Row bound for ``cost <= budget`` (see :func:`_row_limit`)."""
+    return _row_limit(instance.cost, budget)
+
+
+def _row_limit(values: np.ndarray, limit: float) -> float:
+    """Row bound for ``sum values_j x_j <= limit`` (the budget, a ceiling): on a grid the
+    bound is moved half a step past the largest grid total within the verifier's allowance,
+    so HiGHS's feasibility tolerance can neither admit a total above the limit nor cut one
+    at it."""
+    allowed = limit + allowance(limit)
+    step = resolution(values)
     if step is None:
-        return budget
+        return limit
     return math.floor(allowed / step + 1e-9) * step + 0.5 * step
 
 

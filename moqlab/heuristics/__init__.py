@@ -17,5 +17,5 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "shed_to_budget": "._greedy",
     "solve_jax_greedy": "._jax_greedy", "solve_jax_greedy_batch": "._jax_greedy",
     "solve_search": "._search", "solve_search_batch": "._search",
-    "engine": "._engine",
+    "engine": "._engine", "fit_ceilings": "._ceilings",
 })

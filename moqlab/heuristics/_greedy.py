@@ -204,6 +204,12 @@ class _Scan:
         self.thresholded = [(fam.moq > 0).tolist() for fam in instance.families]
         self.floor = [moq_floor(fam.moq).tolist() for fam in instance.families]
         self.limit = budget + allowance(budget)
+        # capacity families: what each ceiling still admits (a line or bundle that would
+        # overflow one is refused like one over the budget)
+        self.cq_at = [capacity.cq[order].tolist() for capacity in instance.capacities]
+        self.ceiling_of = [capacity.item_group.tolist() for capacity in instance.capacities]
+        self.room = [(capacity.cap + allowance(capacity.cap)).tolist()
+                     for capacity in instance.capacities]
         self.take = [0] * instance.n_items
         self.usable = [True] * instance.n_items  # False: item closed or one of its groups retired
         self.total = [[0.0] * fam.n_groups for fam in instance.families]
@@ -219,6 +225,20 @@ class _Scan:
             g = group_of[i]
             self.total[k][g] += self.oq_at[k][q]
             self.count[k][g] += 1
+        for room, ceiling_of, cq_at in zip(self.room, self.ceiling_of, self.cq_at):
+            room[ceiling_of[i]] -= cq_at[q]
+
+    def within_ceilings(self, positions) -> bool:
+        """Whether taking the lines at ``positions`` keeps every capacity group within its
+        ceiling."""
+        for room, ceiling_of, cq_at in zip(self.room, self.ceiling_of, self.cq_at):
+            used: dict[int, float] = {}
+            for q in positions:
+                g = ceiling_of[self.item_at[q]]
+                used[g] = used.get(g, 0.0) + cq_at[q]
+            if any(volume > room[g] for g, volume in used.items()):
+                return False
+        return True
 
     def closed(self, item: int) -> list[tuple[int, int]]:
         """The groups of ``item`` with a threshold and no line taken, in family order."""
@@ -303,7 +323,8 @@ class _Scan:
             if not self.usable[i] or self.take[i] != self.rank_at[p]:
                 continue
             if not self.closed(i):
-                if self.spent + self.cost_at[p] <= self.limit:
+                if self.spent + self.cost_at[p] <= self.limit and (
+                        not self.room or self.within_ceilings((p,))):
                     self.add(p)
                     moves.append([self.order_at[p]])
                 else:
@@ -319,7 +340,8 @@ class _Scan:
                 continue
             # Lines of one item must be added in rank order: line order is (item, rank).
             lines = sorted(self.order_at[q] for q in bundle)
-            fits = self.spent + float(inst.cost[lines].sum()) <= self.limit
+            fits = self.spent + float(inst.cost[lines].sum()) <= self.limit and (
+                not self.room or self.within_ceilings(bundle))
             if fits and float(inst.reward[lines].sum()) > 0:
                 for j in lines:
                     self.add(int(self.position[j]))

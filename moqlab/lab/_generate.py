@@ -292,7 +292,7 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
           sku_share: float = 0.5, n_categories: int | None = None,
           n_suppliers: int | None = None, stockout: float = 0.5, carrying: float = 0.3,
           coverage: float = 0.995, max_lines: int | None = None, fraction: float = 0.5,
-          mode: str = "budget") -> Generated:
+          mode: str = "budget", containers: float | None = None) -> Generated:
     """A realistic purchase order over ``n_items`` SKUs (the ``stock`` family).
 
     Per item ``i`` (all drawn from ``seed``):
@@ -330,6 +330,15 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
       ``max(1, n_items // 50)``), threshold ``tightness * U(0.5, 1.5) * sum of mu_i c_i``,
       capped likewise.
 
+    ``containers`` (a fraction > 0; default ``None``: none) adds one capacity family, a
+    container per supplier (the supplier family's groups, or ``n_suppliers`` random groups
+    when there is none): a unit of item ``i`` takes ``v_i ~ exp(N(-1, 0.6))`` m3 (to
+    0.001), a line its units times that, and a supplier's container holds ``containers``
+    times the volume of the supplier's share of the unconstrained order (to 0.01 m3;
+    below 1 the containers bind), and at least 1.25 times the volume share its supplier
+    MOQ needs (the MOQ over the money of that share), so a container can meet its MOQ. Drawn after everything else: the same seed gives the
+    same order with or without containers, the ceilings aside.
+
     The limit is ``fraction`` of the unconstrained order's cost (budget mode) or units
     (target modes). Rewards are rounded to 4 decimals and costs to cents.
 
@@ -359,6 +368,8 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
     lots = np.asarray(lots, dtype=np.int64)
     if lots.ndim != 1 or lots.size == 0 or (lots < 1).any():
         raise MOQInputError("lots must be a non-empty list of integers >= 1", column="lots")
+    if containers is not None:
+        _check_positive("containers", containers)
     if max_lines is not None and int(max_lines) < 1:
         raise MOQInputError("max_lines must be >= 1", column="max_lines", value=max_lines)
     n = int(n_items)
@@ -372,7 +383,8 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
                   stockout=float(stockout), carrying=float(carrying),
                   coverage=float(coverage),
                   max_lines=None if max_lines is None else int(max_lines),
-                  fraction=float(fraction), mode=mode)
+                  fraction=float(fraction), mode=mode,
+                  containers=None if containers is None else float(containers))
     rng = np.random.default_rng(seed)
 
     # Items: economics, demand, lots, breaks, SKU minimums (drawn in a fixed order).
@@ -440,8 +452,27 @@ def stock(n_items: int, *, seed: int = 0, demand: str = "mixed", mean_demand: fl
     ids = _item_ids(n, "i")
     families = [(ids[li] if group is None else group, oq, threshold)
                 for group, oq, threshold in families]
+    capacities = []
+    if containers is not None:
+        volume = np.round(line_units * np.round(np.exp(rng.normal(-1.0, 0.6, size=n)),
+                                                3)[li], 3)
+        wanted = line_number <= unconstrained_take(li, reward, n)[li]
+        share = float(containers)
+        if "supplier" in moq:
+            supplier, money, threshold = families[moq.index("supplier")]
+            codes = np.unique(supplier, return_inverse=True)[1]
+            spent = np.bincount(codes, weights=np.where(wanted, money, 0.0))
+            minimum = np.zeros(spent.size)
+            minimum[codes] = threshold
+            # room for the supplier's MOQ: its share of the wanted money, and a quarter more
+            share = np.maximum(share, 1.25 * minimum / np.maximum(spent, 1e-9))
+        else:
+            supplier = np.char.add("s", rng.integers(0, n_suppliers, size=n).astype(str))[li]
+            codes = np.unique(supplier, return_inverse=True)[1]
+        shipped = np.bincount(codes, weights=np.where(wanted, volume, 0.0))
+        capacities.append((supplier, volume, np.round(share * shipped, 2)[codes]))
     instance = Instance.from_arrays(ids[li], reward, cost, line_units, min=line_number,
-                                    families=families)
+                                    families=families, capacities=capacities)
     limit, reference = _draw_limit(instance, mode, fraction)
     return Generated(instance, mode, limit, reference, {**params, "seed": seed})
 

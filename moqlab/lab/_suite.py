@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -79,6 +80,11 @@ def fingerprint(instance: Instance) -> str:
         digest.update(fam.item_group.astype(np.int64).tobytes())
         digest.update(np.round(fam.oq, 6).tobytes())
         digest.update(np.round(fam.moq, 6).tobytes())
+    for capacity in instance.capacities:  # none on older cases: their hashes are unchanged
+        digest.update(b"capacity")
+        digest.update(capacity.item_group.astype(np.int64).tobytes())
+        digest.update(np.round(capacity.cq, 6).tobytes())
+        digest.update(np.round(capacity.cap, 6).tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -106,19 +112,13 @@ def case_from_row(row) -> SuiteCase:
     params = json.loads(row["params"])
     seed = int(row["seed"])
     gen = generate(row["family"], seed=seed, **params)
-    instance = Instance(**{**_instance_fields(gen.instance), "name": str(row["name"])})
+    instance = dataclasses.replace(gen.instance, name=str(row["name"]), _cache={})
     proven = row["proven"]
     proven = False if pd.isna(proven) else bool(proven) if not isinstance(proven, str) \
         else proven.strip().lower() == "true"
     return SuiteCase(str(row["name"]), str(row["family"]), str(row["size"]), instance,
                      str(row["mode"]), float(row["limit"]), _optional(row["optimum"]), proven,
                      _optional(row["highs_seconds"]), _optional(row["bound"]), params, seed)
-
-
-def _instance_fields(inst: Instance) -> dict:
-    return {name: getattr(inst, name) for name in (
-        "items", "line_item", "line_rank", "line_min", "reward", "cost", "target",
-        "families", "rows")}
 
 
 def load_suite(size=None, *, path=None) -> list[SuiteCase]:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._solve import solve
+from ..core._result import MODES
 from ._generate import generate
 from ._suite import MANIFEST, MANIFEST_COLUMNS, SIZES, case_from_row, fingerprint, read_manifest
 
@@ -59,6 +60,11 @@ def suite_spec() -> list[dict]:
             cases.append(_case(f"tiny-stock-{breaks or 'flat'}-{mode}", "tiny", "stock",
                                130 + 3 * i + j, price_breaks=breaks, tightness=0.3,
                                mode=mode, **tiny_stock))
+    # containers (a capacity family per supplier) in all three modes
+    for i, mode in enumerate(MODES):
+        cases.append(_case(f"tiny-stock-containers-{mode}", "tiny", "stock", 140 + i,
+                           price_breaks="mixed", tightness=0.3, containers=0.4, mode=mode,
+                           **tiny_stock))
 
     # small: tens of items (budget mode only: walking the frontier of the target modes
     # with the MILP takes minutes at this size; the target modes are covered by tiny)
@@ -74,6 +80,11 @@ def suite_spec() -> list[dict]:
             cases.append(_case(f"small-stock-{breaks or 'flat'}-t{tight:g}", "small", "stock",
                                220 + 2 * i + j, price_breaks=breaks, tightness=tight,
                                **small_stock))
+    for i, (breaks, containers) in enumerate(((None, 0.3), ("mixed", 0.3), ("mixed", 0.5),
+                                              ("merchant", 0.5))):
+        cases.append(_case(f"small-stock-{breaks or 'flat'}-containers{containers:g}", "small",
+                           "stock", 230 + i, price_breaks=breaks, tightness=0.5,
+                           containers=containers, **small_stock))
 
     # medium: hundreds of items (the quality bar)
     for i, kind in enumerate(KINDS):
@@ -101,6 +112,11 @@ def suite_spec() -> list[dict]:
         cases.append(_case(f"medium-stock-{'-'.join(moq)}", "medium", "stock", 360 + i,
                            moq=moq, price_breaks="mixed", tightness=1.0,
                            **{**medium_stock, "n_items": 300}))
+    for i, (breaks, containers, tight) in enumerate((("mixed", 0.3, 0.5), ("mixed", 0.5, 0.5),
+                                                     ("fiscal", 0.3, 0.25))):
+        cases.append(_case(f"medium-stock-{breaks}-t{tight:g}-containers{containers:g}",
+                           "medium", "stock", 365 + i, price_breaks=breaks, tightness=tight,
+                           containers=containers, **medium_stock))
 
     # large: tens of thousands of lines
     for i, kind in enumerate(("uncorrelated", "weak", "strong")):
