@@ -32,6 +32,7 @@ from .core._kernel import allowance, full_budget, reachable_target, without_ceil
 from .core._errors import MOQInputError
 from .core._instance import Batch, Instance
 from .core._options import Option, checked as checked_options, table as options_table
+from .core._check import check
 from .core._result import MODES, Answer, Result, build_result, malformed_take
 
 # name -> (module, single-instance function, batch function or None)
@@ -46,14 +47,11 @@ METHODS: dict[str, tuple[str, str, str | None]] = {
 }
 
 # the methods that model capacity families (ceilings) themselves, exactly; the other
-# methods solve the order without them (without_ceilings) and their budget-mode answer is
-# repaired by moqlab.heuristics.fit_ceilings (shed what overflows, drop short groups, fill
-# with greedy's ceiling-aware scan); they refuse target modes on orders with capacity
-# families
+# methods solve the order without them (without_ceilings); where their budget-mode answer
+# overflows a ceiling, they solve it again with the ceilings priced into the rewards and
+# each order is repaired (moqlab.heuristics.priced_ceilings, fit_ceilings); they refuse
+# target modes on orders with capacity families
 CAPACITY_METHODS = ("enumerate", "milp")
-# greedy's scan refuses lines and bundles that would overflow a ceiling, so it is given
-# them (its later phases are not: its order is repaired like the others')
-CEILING_SCAN_METHODS = ("greedy",)
 
 AUTO_ENUMERATE_ORDERS = 1 << 16
 AUTO_MILP_LINES = 2000  # target modes: above this, a MILP frontier walk is too slow
@@ -188,22 +186,38 @@ def _refuse_ceilings(instance: Instance, method: str, mode: str, index: int | No
             "(or auto), or budget mode, where its order is repaired to fit the ceilings")
 
 
-def _fitted(instance: Instance, method: str, budget: float, answer: Answer) -> Answer:
-    """A budget-mode answer of a method that ignores capacity families, repaired to fit
-    every ceiling (:func:`moqlab.heuristics.fit_ceilings`); ``info["ceiling_shed"]`` counts the
-    lines it took off. A claim of optimality does not survive a change."""
+def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solve_order,
+            ) -> Answer:
+    """A budget-mode answer of a method that does not model capacity families, made to fit
+    every ceiling: kept as it is when it fits, else the best of up to
+    :data:`moqlab.heuristics._ceilings.PRICE_ROUNDS` more solves of the method with the
+    ceilings priced into the rewards, each repaired
+    (:func:`moqlab.heuristics.priced_ceilings`), stopping once an order is within 0.1 % of
+    the ceilings' dual bound. ``solve_order(instance)`` returns the method's take on an
+    instance. ``info["ceiling_rounds"]`` counts the solves, ``info["ceiling_shed"]`` the
+    lines the kept repair took off. A claim of optimality does not survive a change."""
     if (not instance.capacities or method in CAPACITY_METHODS
             or malformed_take(instance, answer.take)):
         return answer
-    from .heuristics._ceilings import fit_ceilings
+    from .heuristics._ceilings import priced_ceilings
+    from .relaxations._bound import root_bounds
 
     before = np.asarray(answer.take, dtype=np.float64).astype(np.int64)
-    take, shed = fit_ceilings(instance, before, budget)
-    status = answer.status
-    if status == "optimal" and not np.array_equal(take, before):
-        status = "feasible"
+    info = dict(answer.info or {})
+    if check(instance, instance.selection_from_take(before), budget=budget).feasible:
+        return answer._replace(info={**info, "ceiling_rounds": 1, "ceiling_shed": 0})
+    bound = root_bounds([instance], [budget])[0][0]
+    take, rounds, shed = priced_ceilings(instance, budget, solve_order, first_take=before,
+                                         good_enough=bound - 1e-3 * abs(bound))
+    status = "feasible" if answer.status == "optimal" else answer.status
     return answer._replace(take=take, status=status,
-                           info={**(answer.info or {}), "ceiling_shed": shed})
+                           info={**info, "ceiling_rounds": rounds, "ceiling_shed": shed})
+
+
+def _order_of(method: str, budget: float, options: dict):
+    """``instance -> take`` of ``method`` in budget mode (the solves of the ceiling prices)."""
+    fn = _load(method)
+    return lambda instance: fn(instance, "budget", budget, **options).take
 
 
 def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
@@ -272,17 +286,18 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
     fn = _load(name)
     options = _checked_options(name, options, picked_by_auto=method == "auto")
     _refuse_ceilings(instance, name, mode)
-    sees_ceilings = name in CAPACITY_METHODS + CEILING_SCAN_METHODS
-    work = instance if sees_ceilings else without_ceilings(instance)
+    work = instance if name in CAPACITY_METHODS else without_ceilings(instance)
     start = time.perf_counter()
     if _unreachable(instance, mode, float(limit)):
         budget = full_budget(instance)
-        answer = _as_unreachable(instance, _fitted(instance, name, budget, fn(
-            work, "budget", budget, **options)), float(limit))
+        answer = _as_unreachable(instance, _fitted(
+            instance, name, budget, fn(work, "budget", budget, **options),
+            lambda priced: fn(priced, "budget", budget, **options).take), float(limit))
     else:
         answer = fn(work, mode, float(limit), **options)
         if mode == "budget":
-            answer = _fitted(instance, name, float(limit), answer)
+            answer = _fitted(instance, name, float(limit), answer,
+                             lambda priced: fn(priced, "budget", float(limit), **options).take)
     seconds = time.perf_counter() - start
     result = build_result(instance, answer, method=name, mode=mode, limit=float(limit),
                           seconds=seconds)
@@ -374,7 +389,8 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
                             np.asarray(members_limits, dtype=np.float64), **options)
             for n, answer, member_limit in zip(members, part, members_limits):
                 if members_mode == "budget":
-                    answer = _fitted(instances[n], method, float(member_limit), answer)
+                    answer = _fitted(instances[n], method, float(member_limit), answer,
+                                     _order_of(method, float(member_limit), options))
                 answers[n] = answer if members_mode == mode else \
                     _as_unreachable(instances[n], answer, float(limits[n]))
     seconds = (time.perf_counter() - start) / max(1, len(instances))

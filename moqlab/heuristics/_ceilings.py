@@ -1,5 +1,7 @@
 """Capacity families (containers, shelf space) for the methods that do not model them: their
-order, solved without the ceilings, is repaired to fit every ceiling.
+order, solved without the ceilings, is repaired to fit every ceiling (:func:`fit_ceilings`),
+and the ceilings are priced into the rewards until the method's own order fits them
+(:func:`priced_ceilings`).
 
 Example::
 
@@ -13,30 +15,38 @@ Example::
 
 from __future__ import annotations
 
-import heapq
+import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
 from ..core._instance import Instance
-from ..core._kernel import drop_short_groups, group_totals, moq_floor, over_ceiling
+from ..core._kernel import (allowance, capacity_totals, drop_short_groups, group_totals,
+                            moq_floor, over_ceiling)
 from ._greedy import greedy_moves, shed_to_budget
+
+
+PRICE_ROUNDS = 8  # bisection steps on the ceiling prices (each one solve of the method)
+LOOKAHEAD = 32  # candidates whose knock-on drops are evaluated when no removal is safe
 
 
 def fit_ceilings(instance: Instance, take, budget: float) -> tuple[np.ndarray, int]:
     """Repair an order that ignores the capacity families: lower it until every capacity
-    group is within its ceiling, empty the MOQ groups left short, then fill at a profit.
-    Returns the new take and the number of lines shed.
+    group is within its ceiling, then fill at a profit. Returns the new take and the number
+    of lines shed.
 
-    *Shed*: in each overflowing group, take off the last line of a member, first the lines
-    whose removal keeps every MOQ group of their item met (or empties it), then the others;
-    within each class, least reward per unit of contribution ``reward_j / cq_j`` first,
-    until the group fits. *Drop*: :func:`moqlab.core.drop_short_groups`. *Fill*: greedy's
-    MOQ-aware scan (:func:`moqlab.heuristics._greedy.greedy_moves`) from that order, which
-    adds lines and opens groups (whole opening bundles) only where the budget and every
-    ceiling still hold. Where removing lines of negative cost (a merchant price break) broke
-    the budget, :func:`moqlab.heuristics.shed_to_budget` brings the order back within it
-    before the fill. Every step but the fill only removes lines, and the fill checks every
-    ceiling, so the ceilings hold at the end.
+    *Shed*: while a group overflows, take off the last line of one of its members: a line
+    whose removal keeps every MOQ group of its item met (or empties the group), least reward
+    per unit of contribution ``reward_j / cq_j`` first; when no removal is safe, the one
+    (among the :data:`LOOKAHEAD` best by that ratio) whose knock-on changes (:func:`relift`:
+    the MOQ groups it leaves short lifted back with other lines, or emptied) lose the least
+    reward per unit of the group's volume they free. *Fill*: greedy's MOQ-aware scan
+    (:func:`moqlab.heuristics._greedy.greedy_moves`) from that order, which adds lines and
+    opens groups (whole opening bundles) only where the budget and every ceiling still
+    hold. Where removing lines of negative cost (a merchant price break) broke the budget,
+    :func:`moqlab.heuristics.shed_to_budget` brings the order back within it before the
+    fill. Every step but the fill only removes lines, and the fill checks every ceiling, so
+    the ceilings hold at the end.
 
     Example::
 
@@ -51,55 +61,144 @@ def fit_ceilings(instance: Instance, take, budget: float) -> tuple[np.ndarray, i
     take = np.asarray(take, dtype=np.int64).copy()
     if not instance.capacities:
         return take, 0
-    start = instance.item_start[:-1]
-    selected = instance.selection_from_take(take)
-    moq_state = [(fam, total, count.astype(np.int64))
-                 for fam, (total, count) in zip(instance.families,
-                                                group_totals(instance, selected))]
-
-    def shed_key(i: int, cq: np.ndarray) -> tuple:
-        line = start[i] + take[i] - 1
-        if cq[line] <= 0:
-            return (2, 0.0)  # frees nothing: only to reach the item's earlier lines
-        breaks = any(fam.moq[fam.item_group[i]] > 0 and count[fam.item_group[i]] > 1
-                     and total[fam.item_group[i]] - fam.oq[line]
-                     < moq_floor(fam.moq[fam.item_group[i]])
-                     for fam, total, count in moq_state)
-        return (int(breaks), instance.reward[line] / cq[line])
-
     shed = 0
-    for _ in range(len(instance.capacities) + 1):  # a pass per family until none overflows
-        overflowing = False
-        for capacity in instance.capacities:
-            totals = np.bincount(capacity.item_group, minlength=capacity.n_groups,
-                                 weights=_taken_sums(instance, capacity.cq, take))
-            for g in np.flatnonzero(over_ceiling(totals, capacity.cap)):
-                overflowing = True
-                total, members = totals[g], np.flatnonzero(capacity.item_group == g)
-                heap = [(shed_key(i, capacity.cq), int(i)) for i in members if take[i] > 0]
-                heapq.heapify(heap)
-                while heap and over_ceiling(total, capacity.cap[g]):
-                    key, i = heapq.heappop(heap)
-                    fresh = shed_key(i, capacity.cq)
-                    if fresh != key:  # the MOQ totals moved since it was pushed
-                        heapq.heappush(heap, (fresh, i))
-                        continue
-                    line = start[i] + take[i] - 1
-                    total -= capacity.cq[line]
-                    for fam, moq_total, count in moq_state:
-                        moq_total[fam.item_group[i]] -= fam.oq[line]
-                        count[fam.item_group[i]] -= 1
-                    take[i] -= 1
-                    shed += 1
-                    if take[i] > 0:
-                        heapq.heappush(heap, (shed_key(i, capacity.cq), i))
-        if not overflowing:
+    while True:
+        overflow = _first_overflow(instance, take)
+        if overflow is None:
             break
-    take = shed_to_budget(instance, drop_short_groups(instance, take), budget)
+        capacity, g, total = overflow
+        # per member, the removal of its lines from its last one of positive volume on
+        # (lines of zero volume after it free nothing and must go first)
+        members, keep = _bulky_suffixes(instance, capacity, g, take)
+        if not members.size:  # cannot happen: a total above a ceiling >= 0 has bulky lines
+            break
+        ratio = (_suffix_sums(instance, instance.reward, members, keep, take)
+                 / _suffix_sums(instance, capacity.cq, members, keep, take))
+        safe = _keeps_moqs(instance, take, members, keep)
+        if safe.any():
+            pick = np.flatnonzero(safe)[np.argmin(ratio[safe])]
+            shed += int(take[members[pick]] - keep[pick])
+            take[members[pick]] = keep[pick]
+            continue
+        before = _reward(instance, take)
+        best, best_take = np.inf, None
+        for pick in np.argsort(ratio, kind="stable")[:LOOKAHEAD]:
+            trial = take.copy()
+            trial[members[pick]] = keep[pick]
+            trial = relift(instance, trial, budget)
+            freed = total - _group_total(instance, capacity, g, trial)
+            score = (before - _reward(instance, trial)) / max(freed, 1e-300)
+            if score < best:
+                best, best_take = score, trial
+        shed += int(np.clip(take - best_take, 0, None).sum())
+        take = best_take
+    take = shed_to_budget(instance, relift(instance, take, budget), budget)
     state, _ = greedy_moves(instance, budget, start_take=take)
     return state.take, shed
 
 
+def relift(instance: Instance, take, budget: float) -> np.ndarray:
+    """Every MOQ group left short by a removal, lifted back to its threshold with the next
+    lines of its members, most rewarding first, where the budget and every ceiling allow
+    and no closed group would open; a group that cannot be lifted is emptied (and the groups
+    that leaves short are treated in turn). A swap, where a removal alone would drop a whole
+    supplier: the bulky line leaves, smaller ones of the same group take its place."""
+    take = np.asarray(take, dtype=np.int64).copy()
+    start, length = instance.item_start[:-1], instance.item_length
+    limit = budget + allowance(budget)
+    for _ in range(sum(fam.n_groups for fam in instance.families) + 1):
+        selected = instance.selection_from_take(take)
+        totals = group_totals(instance, selected)
+        short = None
+        for k, (fam, (total, count)) in enumerate(zip(instance.families, totals)):
+            below = np.flatnonzero((count > 0) & (total < moq_floor(fam.moq)))
+            if below.size:
+                short = (k, fam, int(below[0]), total[below[0]])
+                break
+        if short is None:
+            return take
+        k, fam, g, reached = short
+        spent = float(instance.cost[selected].sum())
+        room = [capacity.cap + allowance(capacity.cap) - used for capacity, used in
+                zip(instance.capacities, capacity_totals(instance, selected))]
+        blocked = np.zeros(instance.n_items, dtype=bool)
+        for other, (_, count) in zip(instance.families, totals):
+            blocked |= ((count == 0) & (other.moq > 0))[other.item_group]
+        trial = take.copy()
+        candidates = np.flatnonzero((fam.item_group == g) & ~blocked & (take < length))
+        while reached < moq_floor(fam.moq[g]) and candidates.size:
+            line = start[candidates] + trial[candidates]
+            best = int(np.argmax(instance.reward[line]))
+            i, j = candidates[best], line[best]
+            fits = spent + instance.cost[j] <= limit and all(
+                capacity.cq[j] <= left[capacity.item_group[i]]
+                for capacity, left in zip(instance.capacities, room))
+            if fits:
+                trial[i] += 1
+                spent += instance.cost[j]
+                reached += fam.oq[j]
+                for capacity, left in zip(instance.capacities, room):
+                    left[capacity.item_group[i]] -= capacity.cq[j]
+            if not fits or trial[i] >= length[i]:
+                candidates = np.delete(candidates, best)
+        if reached >= moq_floor(fam.moq[g]):
+            take = trial
+        else:
+            take[fam.item_group == g] = 0
+    return drop_short_groups(instance, take)
+
+
+def _first_overflow(instance: Instance, take):
+    """The first capacity group above its ceiling: ``(family, group, its total)``, or
+    ``None``."""
+    for capacity in instance.capacities:
+        totals = np.bincount(capacity.item_group, minlength=capacity.n_groups,
+                             weights=_taken_sums(instance, capacity.cq, take))
+        over = np.flatnonzero(over_ceiling(totals, capacity.cap))
+        if over.size:
+            return capacity, int(over[0]), float(totals[over[0]])
+    return None
+
+
+def _bulky_suffixes(instance: Instance, capacity, g: int, take):
+    """The members of capacity group ``g`` holding a selected line of positive volume, and
+    for each the take that drops its lines from the last such line on."""
+    start = instance.item_start[:-1]
+    selected = instance.selection_from_take(take)
+    bulky = selected & (capacity.cq > 0) & (capacity.item_group[instance.line_item] == g)
+    last = np.full(instance.n_items, -1)
+    np.maximum.at(last, instance.line_item[bulky], np.flatnonzero(bulky))
+    members = np.flatnonzero(last >= 0)
+    return members, last[members] - start[members]
+
+
+def _suffix_sums(instance: Instance, values, members, keep, take) -> np.ndarray:
+    """Per member: the sum of ``values`` over its lines ``keep .. take - 1``."""
+    running = np.concatenate([[0.0], np.cumsum(values)])
+    start = instance.item_start[members]
+    return running[start + take[members]] - running[start + keep]
+
+
+def _keeps_moqs(instance: Instance, take, members, keep) -> np.ndarray:
+    """Whether cutting item ``members[n]`` back to ``keep[n]`` lines leaves every MOQ group
+    of the item met or empty."""
+    selected = instance.selection_from_take(take)
+    safe = np.ones(members.size, dtype=bool)
+    for fam, (total, count) in zip(instance.families, group_totals(instance, selected)):
+        g = fam.item_group[members]
+        cut = _suffix_sums(instance, fam.oq, members, keep, take)
+        empties = count[g] <= take[members] - keep
+        safe &= (fam.moq[g] <= 0) | empties | (total[g] - cut >= moq_floor(fam.moq[g]))
+    return safe
+
+
+def _reward(instance: Instance, take) -> float:
+    return float(instance.reward[instance.selection_from_take(take)].sum())
+
+
+def _group_total(instance: Instance, capacity, g: int, take) -> float:
+    members = capacity.item_group[instance.line_item] == g
+    return float(capacity.cq[members & instance.selection_from_take(take)].sum())
 
 
 def _taken_sums(instance: Instance, values: np.ndarray, take: np.ndarray) -> np.ndarray:
@@ -107,3 +206,57 @@ def _taken_sums(instance: Instance, values: np.ndarray, take: np.ndarray) -> np.
     selected = instance.selection_from_take(take)
     return np.bincount(instance.line_item, weights=np.where(selected, values, 0.0),
                        minlength=instance.n_items)
+
+
+def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
+                    rounds: int = PRICE_ROUNDS, good_enough: float | None = None,
+                    first_take=None):
+    """The best repaired order over a bisection of ceiling prices. ``solve_order(inst)``
+    returns the take of the method on an instance without capacity families.
+
+    Round 0 solves the order as it is; round ``r`` solves it with every line's reward
+    lowered by ``rho[k, h] cq_j`` (a price per unit of volume of its group ``h`` of
+    capacity family ``k``: the Lagrangian term of the ceiling rows). Each group's price is
+    bisected on its own in ``[0, max_j reward_j / cq_j]`` (at the top no line of the group
+    earns its volume): raised where the method's order overflows the group, lowered where
+    it fits. Every round's order is repaired by :func:`fit_ceilings`; the most rewarding
+    repaired order is kept. Where a method's order overflows a container by a few lines, a
+    repair that only removes and refills cannot reach orders that trade a bulky item for
+    small ones; the priced method can. Stops early once the order's reward reaches
+    ``good_enough`` (a bound's value less a tolerance). ``first_take``: round 0's order when
+    the caller has it already. Returns ``(take, rounds run,
+    lines shed by the kept repair)``."""
+    low, high, price = [], [], []
+    for capacity in instance.capacities:
+        line_group = capacity.item_group[instance.line_item]
+        earning = np.where(capacity.cq > 0, np.maximum(instance.reward, 0.0)
+                           / np.where(capacity.cq > 0, capacity.cq, 1.0), 0.0)
+        top = np.zeros(capacity.n_groups)
+        np.maximum.at(top, line_group, earning)
+        low.append(np.zeros(capacity.n_groups))
+        high.append(top)
+        price.append(np.zeros(capacity.n_groups))
+    best = (-np.inf, None, 0)
+    done = 0
+    for done in range(1, rounds + 2):
+        reward = instance.reward.copy()
+        for capacity, rho in zip(instance.capacities, price):
+            reward -= rho[capacity.item_group[instance.line_item]] * capacity.cq
+        priced = dataclasses.replace(instance, reward=reward, capacities=(), _cache={})
+        unpriced = done == 1 and first_take is not None
+        raw = np.asarray(first_take if unpriced else solve_order(priced), dtype=np.int64)
+        take, shed = fit_ceilings(instance, raw, budget)
+        value = _reward(instance, take)
+        if value > best[0]:
+            best = (value, take, shed)
+        if good_enough is not None and value >= good_enough:
+            break
+        selected = instance.selection_from_take(raw)
+        for capacity, lo, hi, rho in zip(instance.capacities, low, high, price):
+            used = np.bincount(capacity.item_group[instance.line_item],
+                               weights=np.where(selected, capacity.cq, 0.0),
+                               minlength=capacity.n_groups)
+            over = over_ceiling(used, capacity.cap)
+            lo[over], hi[~over] = rho[over], rho[~over]
+            rho[:] = 0.5 * (lo + hi)
+    return best[1], done, best[2]

@@ -21,8 +21,14 @@ mu[k, g] y[k, g]`` because the split sums to ``mu``)
                                                      - [t > 0] sum_k m[k, group[k, i]] nu[k, i] )
                     =: L(lam, nu).
 
+**Capacity families.** A ceiling row ``sum_{i in h} V[k, i, t_i] <= cap[k, h]`` (``V`` the
+cumulative contributions ``cq``) is priced by ``rho[k, h] >= 0``: ``L`` gains
+``sum_k,h rho[k, h] cap[k, h]`` and each item's term loses ``sum_k rho[k, h(i)] V[k, i, t]``;
+for a valid order the added terms sum to ``rho (cap - sum V) >= 0``, so the same argument
+holds. Without capacity families there is no ``rho`` and nothing changes.
+
 So ``L(lam, nu)`` is an upper bound on the optimum for **every** ``lam >= 0, nu >= 0``
-(weak duality): no convergence is needed for the number to be valid, only for it to be
+(and ``rho >= 0``) (weak duality): no convergence is needed for the number to be valid, only for it to be
 tight. Its minimum over ``(lam, nu)`` equals the LP relaxation of the MILP of
 :mod:`moqlab.exact._milp` where the per-SKU minimums do not bind, and can be lower (tighter)
 where they do, since each item's inner choice keeps the gaps of its ladder.
@@ -61,8 +67,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..core._dense import same_shape_groups
+from ..core._dense import bucket, same_shape_groups
 from ..core._instance import Instance
+from ..core._kernel import allowance, cumulative_table
 from ..core._layout import Layout, layout_sizes, prefix_layout
 from ..core._precision import float64
 from ..core._sharding import shard_batch, sharded
@@ -76,10 +83,52 @@ PRICE_RANGE = 1e6  # the budget price is bisected in [0, PRICE_RANGE] reward per
 
 
 class Multipliers(NamedTuple):
-    """A dual point: the budget price ``lam`` and the split MOQ prices ``nu[k, i]``."""
+    """A dual point: the budget price ``lam``, the split MOQ prices ``nu[k, i]`` and, for an
+    order with capacity families, the ceiling prices ``rho[k, h]``."""
 
     lam: jax.Array  # []
     nu: jax.Array   # [K, I]
+    rho: jax.Array | None = None  # [H, G]
+
+
+class Ceilings(NamedTuple):
+    """The capacity families of one instance, padded: ``volume[k, i, t]`` the cumulative
+    contribution of item ``i``'s first ``t`` lines to its group ``group[k, i]`` of capacity
+    family ``k``, ``cap[k, h]`` each group's ceiling plus the verifier's allowance (0 on
+    padding, whose volumes are 0)."""
+
+    volume: np.ndarray  # [H, I, W]
+    group: np.ndarray   # [H, I]
+    cap: np.ndarray     # [H, G]
+
+
+def ceiling_sizes(instance: Instance) -> tuple[int, int]:
+    """Bucketed ``(H, G)`` of :func:`ceiling_layout`; ``(0, 0)`` without capacity families."""
+    if not instance.capacities:
+        return (0, 0)
+    groups = max(capacity.n_groups for capacity in instance.capacities)
+    return bucket(len(instance.capacities), 1), bucket(groups, 1)
+
+
+def ceiling_layout(instance: Instance, sizes) -> Ceilings | None:
+    """The :class:`Ceilings` of ``instance`` padded like its prefix layout ``sizes``
+    (``(I, W, K, G)``), or ``None`` without capacity families."""
+    if not instance.capacities:
+        return None
+    I, W = sizes[0], sizes[1]
+    H, G = ceiling_sizes(instance)
+    volume, group, cap = np.zeros((H, I, W)), np.zeros((H, I), np.int32), np.zeros((H, G))
+    for k, capacity in enumerate(instance.capacities):
+        volume[k] = cumulative_table(instance, capacity.cq, W - 1, I)
+        group[k, :instance.n_items] = capacity.item_group
+        cap[k, :capacity.n_groups] = capacity.cap + allowance(capacity.cap)
+    return Ceilings(volume, group, cap)
+
+
+def _ceiling_charge(ceil: Ceilings, rho) -> jax.Array:
+    """``[I, W]``: ``sum_k rho[k, h(i)] V[k, i, t]``, what each prefix pays for its volume."""
+    member_price = jnp.take_along_axis(rho, ceil.group, axis=1)
+    return (member_price[:, :, None] * ceil.volume).sum(0)
 
 
 def splittable(lay: Layout) -> jax.Array:
@@ -89,7 +138,8 @@ def splittable(lay: Layout) -> jax.Array:
     return (threshold > 0) & lay.allowed[:, 1:].any(axis=1)[None, :]
 
 
-def priced_profit(lay: Layout, dual: Multipliers, settled=None) -> jax.Array:
+def priced_profit(lay: Layout, dual: Multipliers, settled=None,
+                  ceil: Ceilings | None = None) -> jax.Array:
     """``[I, W]``: ``R - lam C + sum_k mu Q - [t > 0] sum_k m nu`` (``-inf`` where a prefix is
     not allowed), the term each item maximises in the dual function. ``settled[k, i]`` marks
     the members of groups a branch has settled open: their group's threshold binds whether
@@ -106,26 +156,36 @@ def priced_profit(lay: Layout, dual: Multipliers, settled=None) -> jax.Array:
     started = jnp.arange(lay.reward.shape[1]) > 0
     value = (lay.reward - dual.lam * lay.cost + (member_price[:, :, None] * lay.contrib).sum(0)
              - started[None, :] * charge[:, None] - fixed[:, None])
+    if ceil is not None:
+        value = value - _ceiling_charge(ceil, dual.rho)
     return jnp.where(lay.allowed, value, -jnp.inf)
 
 
-def dual_value(lay: Layout, dual: Multipliers, settled=None) -> tuple[jax.Array, jax.Array]:
-    """``L(lam, nu)`` of the module docstring and its rounding allowance (``ROUNDING`` times
-    the sum of the magnitudes of its terms). ``L + allowance`` is an upper bound on the
-    optimum for every ``lam >= 0, nu >= 0``."""
-    best = priced_profit(lay, dual, settled).max(axis=1)
-    value = dual.lam * lay.budget + best.sum()
-    allowance = ROUNDING * (jnp.abs(dual.lam * lay.budget) + jnp.abs(best).sum()
-                            + jnp.abs(lay.reward).max(axis=1).sum())
-    return value, allowance
+def _ceiling_credit(dual: Multipliers, ceil: Ceilings | None):
+    """``sum rho cap``, the dual function's credit for the ceilings (0 without them)."""
+    return 0.0 if ceil is None else (dual.rho * ceil.cap).sum()
 
 
-def _smoothed_value(lay: Layout, dual: Multipliers, tau, settled):
+def dual_value(lay: Layout, dual: Multipliers, settled=None,
+               ceil: Ceilings | None = None) -> tuple[jax.Array, jax.Array]:
+    """``L(lam, nu, rho)`` of the module docstring and its rounding allowance (``ROUNDING``
+    times the sum of the magnitudes of its terms). ``L + allowance`` is an upper bound on
+    the optimum for every ``lam >= 0, nu >= 0, rho >= 0``."""
+    best = priced_profit(lay, dual, settled, ceil).max(axis=1)
+    credit = _ceiling_credit(dual, ceil)
+    value = dual.lam * lay.budget + credit + best.sum()
+    slack = ROUNDING * (jnp.abs(dual.lam * lay.budget) + jnp.abs(credit) + jnp.abs(best).sum()
+                        + jnp.abs(lay.reward).max(axis=1).sum())
+    return value, slack
+
+
+def _smoothed_value(lay: Layout, dual: Multipliers, tau, settled, ceil=None):
     """The smoothed dual function (``max`` replaced by ``tau * logsumexp(./tau)``, which is
     never below it) and, from the same priced profits, the exact one."""
-    profit = priced_profit(lay, dual, settled)
-    exact = dual.lam * lay.budget + profit.max(axis=1).sum()
-    return dual.lam * lay.budget + (tau * jax.nn.logsumexp(profit / tau, axis=1)).sum(), exact
+    profit = priced_profit(lay, dual, settled, ceil)
+    fixed = dual.lam * lay.budget + _ceiling_credit(dual, ceil)
+    exact = fixed + profit.max(axis=1).sum()
+    return fixed + (tau * jax.nn.logsumexp(profit / tau, axis=1)).sum(), exact
 
 
 def branch_layout(lay: Layout, state) -> tuple[Layout, jax.Array, jax.Array]:
@@ -170,7 +230,8 @@ def _budget_price(lay: Layout) -> jax.Array:
 def _scaled(lay: Layout):
     """The layout in units where rewards, costs and each family's contributions are O(1),
     and the units (reward, cost, contribution per family). The dual function is invariant:
-    ``L`` scales with the reward unit when ``lam`` and ``nu`` are converted."""
+    ``L`` scales with the reward unit when ``lam`` and ``nu`` are converted (and ``rho``,
+    by :func:`_scaled_ceilings`)."""
     reward_unit = jnp.maximum(jnp.abs(lay.reward).max(), 1e-300)
     cost_unit = jnp.maximum(jnp.abs(lay.cost).max(), 1e-300)
     contrib_unit = jnp.maximum(jnp.abs(lay.contrib).max(axis=(1, 2)), 1e-300)
@@ -181,28 +242,45 @@ def _scaled(lay: Layout):
     return scaled, reward_unit, cost_unit, contrib_unit
 
 
+def _scaled_ceilings(ceil: Ceilings | None):
+    """The ceilings with each family's volumes O(1), and those units (1 without ceilings)."""
+    if ceil is None:
+        return None, 1.0
+    unit = jnp.maximum(jnp.abs(ceil.volume).max(axis=(1, 2)), 1e-300)
+    return ceil._replace(volume=ceil.volume / unit[:, None, None],
+                         cap=ceil.cap / unit[:, None]), unit
+
+
 def dual_bound(lay: Layout, steps: int = BOUND_STEPS, state=None,
                start: Multipliers | None = None,
-               temperature: tuple[float, float] = TEMPERATURE) -> tuple[jax.Array, Multipliers]:
+               temperature: tuple[float, float] = TEMPERATURE,
+               ceil: Ceilings | None = None) -> tuple[jax.Array, Multipliers]:
     """The bound of one layout (see the module docstring) and the multipliers that give it,
     in the layout's own units; with ``state`` (:func:`branch_layout`), the bound of that
     branch (``-inf`` when it holds no valid order); ``start`` warm-starts the search (a
-    parent branch's multipliers). A pure function of one instance: batch it with
-    ``jax.vmap``."""
+    parent branch's multipliers); ``ceil`` (:func:`ceiling_layout`) prices the capacity
+    families too. A pure function of one instance: batch it with ``jax.vmap``."""
     settled, possible = None, jnp.asarray(True)
     if state is not None:
         lay, settled, possible = branch_layout(lay, state)
     scaled, reward_unit, cost_unit, contrib_unit = _scaled(lay)
+    scaled_ceil, volume_unit = _scaled_ceilings(ceil)
     if start is None:
-        start = Multipliers(_budget_price(scaled), jnp.zeros(lay.group.shape))
+        start = Multipliers(_budget_price(scaled), jnp.zeros(lay.group.shape),
+                            None if ceil is None else jnp.zeros(ceil.cap.shape))
     else:
         start = Multipliers(start.lam * cost_unit / reward_unit,
-                            start.nu * contrib_unit[:, None] / reward_unit)
+                            start.nu * contrib_unit[:, None] / reward_unit,
+                            None if ceil is None else
+                            start.rho * volume_unit[:, None] / reward_unit)
     params = {"lam": jnp.log(jnp.expm1(jnp.maximum(start.lam, 1e-9))),
               "nu": jnp.log(jnp.expm1(jnp.maximum(start.nu, jnp.exp(-5.0))))}
+    if ceil is not None:
+        params["rho"] = jnp.log(jnp.expm1(jnp.maximum(start.rho, jnp.exp(-5.0))))
 
     def point(p):
-        return Multipliers(jax.nn.softplus(p["lam"]), jax.nn.softplus(p["nu"]))
+        return Multipliers(jax.nn.softplus(p["lam"]), jax.nn.softplus(p["nu"]),
+                           jax.nn.softplus(p["rho"]) if "rho" in p else None)
 
     optimiser = optax.adam(LEARNING_RATE)
     first, last = temperature
@@ -211,8 +289,8 @@ def dual_bound(lay: Layout, steps: int = BOUND_STEPS, state=None,
         p, state, best, best_point = carry
         tau = first * (last / first) ** (i / steps)
         here = point(p)
-        grads, value = jax.grad(lambda q: _smoothed_value(scaled, point(q), tau, settled),
-                                has_aux=True)(p)
+        grads, value = jax.grad(lambda q: _smoothed_value(scaled, point(q), tau, settled,
+                                                          scaled_ceil), has_aux=True)(p)
         better = value < best
         best_point = jax.tree_util.tree_map(lambda new, old: jnp.where(better, new, old),
                                             here, best_point)
@@ -220,17 +298,19 @@ def dual_bound(lay: Layout, steps: int = BOUND_STEPS, state=None,
         return (optax.apply_updates(p, updates), state, jnp.minimum(value, best),
                 best_point), None
 
-    begin = (params, optimiser.init(params), dual_value(scaled, start, settled)[0], start)
+    begin = (params, optimiser.init(params),
+             dual_value(scaled, start, settled, scaled_ceil)[0], start)
     (_, _, _, best_point), _ = jax.lax.scan(step, begin, jnp.arange(steps))
     dual = Multipliers(best_point.lam * reward_unit / cost_unit,
-                       best_point.nu * reward_unit / contrib_unit[:, None])
-    value, allowance = dual_value(lay, dual, settled)
-    return jnp.where(possible, value + allowance, -jnp.inf), dual
+                       best_point.nu * reward_unit / contrib_unit[:, None],
+                       None if ceil is None else
+                       best_point.rho * reward_unit / volume_unit[:, None])
+    value, slack = dual_value(lay, dual, settled, ceil)
+    return jnp.where(possible, value + slack, -jnp.inf), dual
 
 
-def _root(lay: Layout):
-    bound, dual = dual_bound(lay)
-    return bound, dual.lam, dual.nu
+def _root(lay: Layout, ceil: Ceilings | None = None):
+    return dual_bound(lay, ceil=ceil)
 
 
 @float64
@@ -240,14 +320,19 @@ def root_bounds(instances: Sequence[Instance], budgets) -> list[tuple[float, Mul
     the bound of a lane does not depend on the others."""
     budgets = np.broadcast_to(np.asarray(budgets, dtype=np.float64), (len(instances),))
     out = [None] * len(instances)
-    shapes = [layout_sizes(inst) for inst in instances]
+    shapes = [(*layout_sizes(inst), *ceiling_sizes(inst)) for inst in instances]
     for sizes, members in same_shape_groups(shapes).items():
         bound_of = sharded(jax.vmap(_root), "reward-bound")
-        lays = [prefix_layout(instances[n], budgets[n], sizes) for n in members]
-        stacked, _ = shard_batch(Layout(*(np.stack(parts) for parts in zip(*lays))))
-        values, lams, nus = jax.device_get(bound_of(stacked))
+        lays = [prefix_layout(instances[n], budgets[n], sizes[:4]) for n in members]
+        ceils = [ceiling_layout(instances[n], sizes) for n in members]
+        stacked = (Layout(*(np.stack(parts) for parts in zip(*lays))),
+                   None if ceils[0] is None else
+                   Ceilings(*(np.stack(parts) for parts in zip(*ceils))))
+        stacked, _ = shard_batch(stacked)
+        values, duals = jax.device_get(bound_of(*stacked))
         for b, n in enumerate(members):
-            out[n] = (float(values[b]), Multipliers(np.float64(lams[b]), np.asarray(nus[b])))
+            out[n] = (float(values[b]), jax.tree_util.tree_map(lambda part: np.asarray(part[b]),
+                                                               duals))
     return out
 
 
@@ -299,9 +384,9 @@ def branching_group(lay, state: np.ndarray, dual: Multipliers) -> tuple[int, int
     return int(k), int(g)
 
 
-def _node_bounds(lay, states, starts):
+def _node_bounds(lay, states, starts, ceil=None):
     return jax.vmap(lambda state, start: dual_bound(lay, NODE_STEPS, state, start,
-                                                    NODE_TEMPERATURE))(states, starts)
+                                                    NODE_TEMPERATURE, ceil))(states, starts)
 
 
 _NODE_BOUNDS = jax.jit(_node_bounds)
@@ -327,6 +412,9 @@ def branch_bound(instance: Instance, budget: float, incumbent: float, seconds: f
 
     start_time = time.perf_counter()
     lay = prefix_layout(instance, budget)
+    ceil = ceiling_layout(instance, lay.reward.shape)
+    if ceil is not None:
+        ceil = Ceilings(*(jnp.asarray(part) for part in ceil))
     if root is None:
         root = root_bounds([instance], [budget])[0]
     root_value, root_dual = root
@@ -351,28 +439,26 @@ def branch_bound(instance: Instance, budget: float, incumbent: float, seconds: f
         parents = []
         while heap and len(parents) < NODE_BATCH // 2 and heap[0][4] is not None:
             parents.append(heapq.heappop(heap))
-        children, states, lams, nus = [], [], [], []
+        children, states, starts = [], [], []
         for neg_bound, _, state, dual, (k, g) in parents:
             for side in (-1, 1):
                 child = state.copy()
                 child[k, g] = side
                 children.append((-neg_bound, child))
                 states.append(child)
-                lams.append(dual.lam)
-                nus.append(dual.nu)
+                starts.append(dual)
         padding = NODE_BATCH - len(states)
         states += [states[-1]] * padding
-        lams += [lams[-1]] * padding
-        nus += [nus[-1]] * padding
-        values, duals = jax.device_get(_NODE_BOUNDS(
-            lay, jnp.asarray(np.stack(states)),
-            Multipliers(jnp.asarray(np.stack(lams)), jnp.asarray(np.stack(nus)))))
+        starts += [starts[-1]] * padding
+        stacked = jax.tree_util.tree_map(lambda *parts: jnp.asarray(np.stack(parts)), *starts)
+        values, duals = jax.device_get(_NODE_BOUNDS(lay, jnp.asarray(np.stack(states)),
+                                                    stacked, ceil))
         nodes += len(children)
         for c, (parent_bound, state) in enumerate(children):
             value = min(float(values[c]), parent_bound)
             if value > incumbent:
-                heapq.heappush(heap, entry(value, state, Multipliers(duals.lam[c],
-                                                                     duals.nu[c])))
+                heapq.heappush(heap, entry(value, state, jax.tree_util.tree_map(
+                    lambda part: part[c], duals)))
     top = -heap[0][0] if heap else -np.inf
     return Branching(bound=max(incumbent, top), root=root_value, nodes=nodes,
                      open=len(heap), closed=not heap)
