@@ -491,49 +491,12 @@ def _build(frame: pd.DataFrame, source) -> Batch:
     _fail_where(duplicate, rank_value, "min",
                 "is repeated for the same item; 'min' must be unique within an item", source)
 
-    families = []
-    for k in range(n_families):
-        group = _check_labels(frame, f"g{k}", source)
-        oq = _numeric(frame, f"oq{k}", source)
-        moq = _numeric(frame, f"moq{k}", source)
-        _fail_where(oq <= 0, oq, f"oq{k}", "must be > 0", source)
-        _fail_where(moq < 0, moq, f"moq{k}", "must be >= 0", source)
-        group_code = pd.factorize(group)[0]
-        row = _first_disagreement(item_key, group_code)
-        if row is not None:
-            raise MOQInputError(
-                f"item {item[row]!r} is split across groups of family {k}; all lines of an "
-                f"item must be in the same group", row=row + 1, column=f"g{k}",
-                value=group[row], source=source)
-        row = _first_disagreement(_pair_key(instance_code, group_code), moq)
-        if row is not None:
-            raise MOQInputError(
-                f"group {group[row]!r} of family {k} has different thresholds on different "
-                f"lines; 'moq{k}' must be identical on every line of a group",
-                row=row + 1, column=f"moq{k}", value=_plain(moq[row]), source=source)
-        families.append((group, oq, moq))
-
-    capacities = []
-    for k in range(n_capacities):
-        group = _check_labels(frame, f"c{k}", source)
-        cq = _numeric(frame, f"cq{k}", source)
-        cap = _numeric(frame, f"cap{k}", source)
-        _fail_where(cq < 0, cq, f"cq{k}", "must be >= 0", source)
-        _fail_where(cap < 0, cap, f"cap{k}", "must be >= 0", source)
-        group_code = pd.factorize(group)[0]
-        row = _first_disagreement(item_key, group_code)
-        if row is not None:
-            raise MOQInputError(
-                f"item {item[row]!r} is split across groups of capacity family {k}; all "
-                f"lines of an item must be in the same group", row=row + 1, column=f"c{k}",
-                value=group[row], source=source)
-        row = _first_disagreement(_pair_key(instance_code, group_code), cap)
-        if row is not None:
-            raise MOQInputError(
-                f"group {group[row]!r} of capacity family {k} has different ceilings on "
-                f"different lines; 'cap{k}' must be identical on every line of a group",
-                row=row + 1, column=f"cap{k}", value=_plain(cap[row]), source=source)
-        capacities.append((group, cq, cap))
+    families = [_family_columns(frame, source, item, item_key, instance_code, f"g{k}",
+                                f"oq{k}", f"moq{k}", f"family {k}", "thresholds",
+                                positive=True) for k in range(n_families)]
+    capacities = [_family_columns(frame, source, item, item_key, instance_code, f"c{k}",
+                                  f"cq{k}", f"cap{k}", f"capacity family {k}", "ceilings",
+                                  positive=False) for k in range(n_capacities)]
 
     instances = []
     instance_codes, instance_names = pd.factorize(instance)
@@ -552,6 +515,35 @@ def _partition(group, order, first_line):
     sorted lines' codes."""
     codes, labels = pd.factorize(group[order])
     return codes, codes[first_line].astype(np.int64), np.asarray(labels, dtype=object)
+
+
+def _family_columns(frame, source, item, item_key, instance_code, label: str, part: str,
+                    limit: str, kind: str, limits: str, positive: bool):
+    """One family's three columns, checked: group labels, contributions (``> 0`` for an MOQ
+    family, ``>= 0`` for a capacity family), the group's threshold or ceiling (``>= 0``, the
+    same on every line of the group), every line of an item in one group."""
+    group = _check_labels(frame, label, source)
+    values = _numeric(frame, part, source)
+    bound = _numeric(frame, limit, source)
+    if positive:
+        _fail_where(values <= 0, values, part, "must be > 0", source)
+    else:
+        _fail_where(values < 0, values, part, "must be >= 0", source)
+    _fail_where(bound < 0, bound, limit, "must be >= 0", source)
+    group_code = pd.factorize(group)[0]
+    row = _first_disagreement(item_key, group_code)
+    if row is not None:
+        raise MOQInputError(
+            f"item {item[row]!r} is split across groups of {kind}; all lines of an item "
+            f"must be in the same group", row=row + 1, column=label, value=group[row],
+            source=source)
+    row = _first_disagreement(_pair_key(instance_code, group_code), bound)
+    if row is not None:
+        raise MOQInputError(
+            f"group {group[row]!r} of {kind} has different {limits} on different lines; "
+            f"'{limit}' must be identical on every line of a group",
+            row=row + 1, column=limit, value=_plain(bound[row]), source=source)
+    return group, values, bound
 
 
 def _make_instance(rows, item, rank_value, reward, cost, target, families, name,

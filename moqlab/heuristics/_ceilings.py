@@ -72,13 +72,14 @@ def fit_ceilings(instance: Instance, take, budget: float) -> tuple[np.ndarray, i
         members, keep = _bulky_suffixes(instance, capacity, g, take)
         if not members.size:  # cannot happen: a total above a ceiling >= 0 has bulky lines
             break
-        ratio = (_suffix_sums(instance, instance.reward, members, keep, take)
-                 / _suffix_sums(instance, capacity.cq, members, keep, take))
+        frees = _suffix_sums(instance, capacity.cq, members, keep, take)
+        ratio = _suffix_sums(instance, instance.reward, members, keep, take) / frees
         safe = _keeps_moqs(instance, take, members, keep)
         if safe.any():
-            pick = np.flatnonzero(safe)[np.argmin(ratio[safe])]
-            shed += int(take[members[pick]] - keep[pick])
-            take[members[pick]] = keep[pick]
+            ranked = np.flatnonzero(safe)[np.argsort(ratio[safe], kind="stable")]
+            picks = _independent(instance, members, ranked, frees, total - capacity.cap[g])
+            shed += int((take[members[picks]] - keep[picks]).sum())
+            take[members[picks]] = keep[picks]
             continue
         before = _reward(instance, take)
         best, best_take = np.inf, None
@@ -87,8 +88,8 @@ def fit_ceilings(instance: Instance, take, budget: float) -> tuple[np.ndarray, i
             trial[members[pick]] = keep[pick]
             trial = relift(instance, trial, budget)
             freed = total - _group_total(instance, capacity, g, trial)
-            score = (before - _reward(instance, trial)) / max(freed, 1e-300)
-            if score < best:
+            score = (before - _reward(instance, trial)) / freed if freed > 0 else np.inf
+            if score < best or best_take is None:
                 best, best_take = score, trial
         shed += int(np.clip(take - best_take, 0, None).sum())
         take = best_take
@@ -110,14 +111,14 @@ def relift(instance: Instance, take, budget: float) -> np.ndarray:
         selected = instance.selection_from_take(take)
         totals = group_totals(instance, selected)
         short = None
-        for k, (fam, (total, count)) in enumerate(zip(instance.families, totals)):
+        for fam, (total, count) in zip(instance.families, totals):
             below = np.flatnonzero((count > 0) & (total < moq_floor(fam.moq)))
             if below.size:
-                short = (k, fam, int(below[0]), total[below[0]])
+                short = (fam, int(below[0]), total[below[0]])
                 break
         if short is None:
             return take
-        k, fam, g, reached = short
+        fam, g, reached = short
         spent = float(instance.cost[selected].sum())
         room = [capacity.cap + allowance(capacity.cap) - used for capacity, used in
                 zip(instance.capacities, capacity_totals(instance, selected))]
@@ -146,6 +147,27 @@ def relift(instance: Instance, take, budget: float) -> np.ndarray:
         else:
             take[fam.item_group == g] = 0
     return drop_short_groups(instance, take)
+
+
+def _independent(instance: Instance, members, ranked, freed, excess: float) -> np.ndarray:
+    """Of the safe removals ``ranked`` best first, those that can be made together: at most
+    one per MOQ group with a threshold (each was judged safe alone) and no more than the
+    group's ``excess`` volume needs (the first one always)."""
+    used = [set() for _ in instance.families]
+    chosen, gained = [], 0.0
+    for pick in ranked.tolist():
+        item = members[pick]
+        cells = [int(fam.item_group[item]) if fam.moq[fam.item_group[item]] > 0 else -1
+                 for fam in instance.families]
+        if any(cell >= 0 and cell in seen for cell, seen in zip(cells, used)):
+            continue
+        chosen.append(pick)
+        gained += freed[pick]
+        for cell, seen in zip(cells, used):
+            seen.add(cell)
+        if gained >= excess:
+            break
+    return np.asarray(chosen, dtype=np.int64)
 
 
 def _first_overflow(instance: Instance, take):

@@ -28,10 +28,12 @@ for a valid order the added terms sum to ``rho (cap - sum V) >= 0``, so the same
 holds. Without capacity families there is no ``rho`` and nothing changes.
 
 So ``L(lam, nu)`` is an upper bound on the optimum for **every** ``lam >= 0, nu >= 0``
-(and ``rho >= 0``) (weak duality): no convergence is needed for the number to be valid, only for it to be
-tight. Its minimum over ``(lam, nu)`` equals the LP relaxation of the MILP of
-:mod:`moqlab.exact._milp` where the per-SKU minimums do not bind, and can be lower (tighter)
-where they do, since each item's inner choice keeps the gaps of its ladder.
+(and ``rho >= 0``) (weak duality): no convergence is needed for the number to be valid,
+only for it to be tight. Its minimum over ``(lam, nu)`` equals the LP relaxation of the
+MILP of :mod:`moqlab.exact._milp` where the per-SKU minimums do not bind, and can be lower
+(tighter) where they do, since each item's inner choice keeps the gaps of its ladder. The
+search below does not always reach that minimum: on the median medium stock order it ends
+0.5 % above the LP's value (``benchmarks/bound_vs_lp.py``).
 
 **The search.** ``lam`` starts at the budget price (bisected with ``nu = 0``); then Adam
 minimises a smoothed ``L`` (``max`` replaced by ``tau * logsumexp(./tau)``, an upper bound of
@@ -119,9 +121,16 @@ def ceiling_layout(instance: Instance, sizes) -> Ceilings | None:
     H, G = ceiling_sizes(instance)
     volume, group, cap = np.zeros((H, I, W)), np.zeros((H, I), np.int32), np.zeros((H, G))
     for k, capacity in enumerate(instance.capacities):
+        # a ceiling that every order meets is no row at all (its price would only add
+        # rho * cap to the bound until the search drove it to 0)
+        full = np.bincount(capacity.item_group[instance.line_item], weights=capacity.cq,
+                           minlength=capacity.n_groups)
+        binds = full > capacity.cap + allowance(capacity.cap)
         volume[k] = cumulative_table(instance, capacity.cq, W - 1, I)
+        volume[k, :instance.n_items][~binds[capacity.item_group]] = 0.0
         group[k, :instance.n_items] = capacity.item_group
-        cap[k, :capacity.n_groups] = capacity.cap + allowance(capacity.cap)
+        cap[k, :capacity.n_groups] = np.where(binds, capacity.cap + allowance(capacity.cap),
+                                              0.0)
     return Ceilings(volume, group, cap)
 
 
