@@ -53,7 +53,7 @@ def cases_for(cache: dict, method: str, size: str) -> list[BenchCase]:
     """The cases a method is asked; asv skips the benchmark when there are none."""
     if method not in moqlab.methods():
         raise NotImplementedError(f"method {method!r} is not available")
-    chosen = [c for c in cache.get(size, []) if eligible(method, c.instance)]
+    chosen = [c for c in cache.get(size, []) if eligible(method, c.instance, c.mode)]
     if not chosen:
         raise NotImplementedError(f"no {size} case fits method {method!r}")
     return chosen

@@ -111,3 +111,14 @@ def test_asv_data_module_is_deterministic():
     for size in first:
         assert [c.name for c in first[size]] == [c.name for c in second[size]]
         assert all(isinstance(c, BenchCase) for c in first[size])
+
+
+def test_heuristics_are_not_asked_target_modes_on_container_orders():
+    case = next(c for c in moqlab.load_suite("tiny")
+                if c.name == "tiny-stock-containers-min_target")
+    assert eligible("milp", case.instance, case.mode)
+    assert eligible("enumerate", case.instance, case.mode)
+    assert not eligible("search", case.instance, case.mode)
+    assert eligible("search", case.instance, "budget")
+    rows = run_method("greedy", [case])
+    assert rows == []

@@ -47,7 +47,8 @@ import pandas as pd
 from ..core._errors import MOQInputError, MOQSizeError
 from ..core._instance import Instance
 from ._pisinger import DATASETS, read_pisinger
-from .._solve import METHODS, AUTO_ENUMERATE_ORDERS, methods, solve, solve_batch
+from .._solve import (AUTO_ENUMERATE_ORDERS, CAPACITY_METHODS, METHODS, methods, solve,
+                      solve_batch)
 from ._suite import SIZES, SuiteCase, load_suite
 
 BATCH_METHODS = tuple(name for name, (_, _, batched) in METHODS.items() if batched)
@@ -132,8 +133,11 @@ def relative_gap(reward: float, optimum: float | None) -> float:
     return (optimum - reward) / scale if scale > 1e-12 else optimum - reward
 
 
-def eligible(method: str, instance: Instance) -> bool:
-    """Whether a method can be asked this instance (enumeration only when tiny)."""
+def eligible(method: str, instance: Instance, mode: str = "budget") -> bool:
+    """Whether a method can be asked this instance (enumeration only when tiny; on an order
+    with capacity families, the target modes only of the methods that model them)."""
+    if instance.capacities and mode != "budget" and method not in CAPACITY_METHODS:
+        return False
     if method == "enumerate":
         return math.prod(int(n) + 1 for n in instance.item_length) <= AUTO_ENUMERATE_ORDERS
     return True
@@ -186,7 +190,7 @@ def _solve_group(method: str, cases: list[BenchCase], options: dict) -> list[dic
 def run_method(method: str, cases: Sequence[BenchCase], quick: bool = True) -> list[dict]:
     """One row per case the method is eligible for: reward, gap, feasibility, seconds."""
     options = method_options(method, quick)
-    todo = [c for c in cases if eligible(method, c.instance)]
+    todo = [c for c in cases if eligible(method, c.instance, c.mode)]
     rows = []
     for key in dict.fromkeys((c.family, c.mode) for c in todo):
         group = [c for c in todo if (c.family, c.mode) == key]
