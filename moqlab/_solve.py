@@ -194,8 +194,10 @@ def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solv
     ceilings priced into the rewards, each repaired
     (:func:`moqlab.heuristics.priced_ceilings`), stopping once an order is within 0.1 % of
     the ceilings' dual bound. ``solve_order(instance)`` returns the method's take on an
-    instance. ``info["ceiling_rounds"]`` counts the solves, ``info["ceiling_shed"]`` the
-    lines the kept repair took off. A claim of optimality does not survive a change."""
+    instance, or ``None`` once the call's ``time_limit`` is spent (:func:`_order_of`; the
+    result then has status ``time_limit``). ``info["ceiling_rounds"]`` counts the solves,
+    ``info["ceiling_shed"]`` the lines the kept repair took off. A claim of optimality does
+    not survive a change."""
     if (not instance.capacities or method in CAPACITY_METHODS
             or malformed_take(instance, answer.take)):
         return answer
@@ -207,17 +209,35 @@ def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solv
     if check(instance, instance.selection_from_take(before), budget=budget).feasible:
         return answer._replace(info={**info, "ceiling_rounds": 1, "ceiling_shed": 0})
     bound = root_bounds([instance], [budget])[0][0]
-    take, rounds, shed = priced_ceilings(instance, budget, solve_order, first_take=before,
-                                         good_enough=bound - 1e-3 * abs(bound))
+    take, rounds, shed, stopped = priced_ceilings(instance, budget, solve_order,
+                                                  first_take=before,
+                                                  good_enough=bound - 1e-3 * abs(bound))
     status = "feasible" if answer.status == "optimal" else answer.status
-    return answer._replace(take=take, status=status,
+    message = answer.message
+    if stopped:
+        status = "time_limit"
+        message = (f"the time limit stopped the ceiling prices after {rounds} solves; the "
+                   "order is the best repaired one")
+    return answer._replace(take=take, status=status, message=message,
                            info={**info, "ceiling_rounds": rounds, "ceiling_shed": shed})
 
 
-def _order_of(method: str, budget: float, options: dict):
-    """``instance -> take`` of ``method`` in budget mode (the solves of the ceiling prices)."""
+def _order_of(method: str, budget: float, options: dict, started: float):
+    """``instance -> take`` of ``method`` in budget mode (the solves of the ceiling prices),
+    each within what is left of the call's ``time_limit`` (counted from ``started``);
+    ``None`` once it is spent."""
     fn = _load(method)
-    return lambda instance: fn(instance, "budget", budget, **options).take
+    seconds = options.get("time_limit")
+
+    def solve_order(instance):
+        if seconds is None:
+            return fn(instance, "budget", budget, **options).take
+        left = seconds - (time.perf_counter() - started)
+        if left <= 0:
+            return None
+        return fn(instance, "budget", budget, **{**options, "time_limit": left}).take
+
+    return solve_order
 
 
 def _unreachable(instance: Instance, mode: str, limit: float) -> bool:
@@ -292,12 +312,12 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         budget = full_budget(instance)
         answer = _as_unreachable(instance, _fitted(
             instance, name, budget, fn(work, "budget", budget, **options),
-            lambda priced: fn(priced, "budget", budget, **options).take), float(limit))
+            _order_of(name, budget, options, start)), float(limit))
     else:
         answer = fn(work, mode, float(limit), **options)
         if mode == "budget":
             answer = _fitted(instance, name, float(limit), answer,
-                             lambda priced: fn(priced, "budget", float(limit), **options).take)
+                             _order_of(name, float(limit), options, start))
     seconds = time.perf_counter() - start
     result = build_result(instance, answer, method=name, mode=mode, limit=float(limit),
                           seconds=seconds)
@@ -390,7 +410,7 @@ def solve_batch(instances: Sequence[Instance], *, budget=None, min_target=None,
             for n, answer, member_limit in zip(members, part, members_limits):
                 if members_mode == "budget":
                     answer = _fitted(instances[n], method, float(member_limit), answer,
-                                     _order_of(method, float(member_limit), options))
+                                     _order_of(method, float(member_limit), options, start))
                 answers[n] = answer if members_mode == mode else \
                     _as_unreachable(instances[n], answer, float(limits[n]))
     seconds = (time.perf_counter() - start) / max(1, len(instances))

@@ -239,3 +239,23 @@ def test_a_ceiling_that_never_binds_changes_nothing(frame):
         np.testing.assert_array_equal(plain.selected, boxed.selected)
         assert (plain.status, plain.bound) == (boxed.status, pytest.approx(boxed.bound,
                                                                             rel=1e-6))
+
+
+def test_a_time_limit_covers_the_ceiling_prices_too():
+    import time
+
+    from moqlab._solve import _order_of
+    from moqlab.heuristics._ceilings import priced_ceilings
+
+    case = next(c for c in moqlab.load_suite("small")
+                if c.name == "small-stock-flat-containers0.3")
+    inst = case.instance
+    first = moqlab.solve(without_ceilings(inst), budget=case.limit, method="greedy",
+                         bound=False).take
+    spent = _order_of("greedy", case.limit, {"time_limit": 0.5}, time.perf_counter() - 1.0)
+    assert spent(without_ceilings(inst)) is None  # the call's time is used up
+    take, rounds, _, stopped = priced_ceilings(inst, case.limit, spent, first_take=first)
+    assert stopped and rounds == 1
+    assert moqlab.check(inst, inst.selection_from_take(take), budget=case.limit).feasible
+    fresh = _order_of("greedy", case.limit, {"time_limit": 60.0}, time.perf_counter())
+    assert fresh(without_ceilings(inst)) is not None

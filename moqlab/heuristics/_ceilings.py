@@ -245,9 +245,10 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
     repaired order is kept. Where a method's order overflows a container by a few lines, a
     repair that only removes and refills cannot reach orders that trade a bulky item for
     small ones; the priced method can. Stops early once the order's reward reaches
-    ``good_enough`` (a bound's value less a tolerance). ``first_take``: round 0's order when
-    the caller has it already. Returns ``(take, rounds run,
-    lines shed by the kept repair)``."""
+    ``good_enough`` (a bound's value less a tolerance), or when ``solve_order`` returns
+    ``None`` (its time is spent). ``first_take``: round 0's order when the caller has it
+    already. Returns ``(take, solves run, lines shed by the kept repair, stopped by
+    time)``."""
     low, high, price = [], [], []
     for capacity in instance.capacities:
         line_group = capacity.item_group[instance.line_item]
@@ -266,7 +267,12 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
             reward -= rho[capacity.item_group[instance.line_item]] * capacity.cq
         priced = dataclasses.replace(instance, reward=reward, capacities=(), _cache={})
         unpriced = done == 1 and first_take is not None
-        raw = np.asarray(first_take if unpriced else solve_order(priced), dtype=np.int64)
+        raw = first_take if unpriced else solve_order(priced)
+        if raw is None:
+            if best[1] is None:  # no order at all yet: the empty one is always valid
+                best = (0.0, np.zeros(instance.n_items, dtype=np.int64), 0)
+            return best[1], done - 1, best[2], True
+        raw = np.asarray(raw, dtype=np.int64)
         take, shed = fit_ceilings(instance, raw, budget)
         value = _reward(instance, take)
         if value > best[0]:
@@ -281,4 +287,4 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
             over = over_ceiling(used, capacity.cap)
             lo[over], hi[~over] = rho[over], rho[~over]
             rho[:] = 0.5 * (lo + hi)
-    return best[1], done, best[2]
+    return best[1], done, best[2], False
