@@ -69,7 +69,7 @@ def run(args) -> pd.DataFrame:
                          "seconds": res.seconds,
                          "rounds": res.info.get("ceiling_rounds", 1)})
             print(f"{name:42s} {inst.n_lines:6d} lines  {method:8s} gap {100 * gap:7.2f} %  "
-                  f"{res.seconds:6.1f} s  rounds {rows[-1]['rounds']}  "
+                  f"{res.seconds:6.1f} s  rounds {rows[-1]['rounds']}  feasible {res.feasible}  "
                   f"(reference proven {proven}"
                   + (f", milp {milp_seconds:.1f} s)" if milp_seconds is not None else ")"),
                   flush=True)
