@@ -510,11 +510,15 @@ def _build(frame: pd.DataFrame, source) -> Batch:
     return Batch(instances, len(frame))
 
 
-def _partition(group, order, first_line):
-    """Codes of a family's groups: per item (read on its first line), the labels, and the
-    sorted lines' codes."""
+def _partition(group, values, limit, order, first_line):
+    """One family in instance line order: each item's group (read on its first line), the
+    lines' contributions, each group's threshold or ceiling, and the group labels."""
     codes, labels = pd.factorize(group[order])
-    return codes, codes[first_line].astype(np.int64), np.asarray(labels, dtype=object)
+    per_group = np.zeros(len(labels))
+    per_group[codes] = limit[order]
+    return (codes[first_line].astype(np.int64),
+            np.ascontiguousarray(values[order], dtype=np.float64), per_group,
+            np.asarray(labels, dtype=object))
 
 
 def _family_columns(frame, source, item, item_key, instance_code, label: str, part: str,
@@ -555,22 +559,10 @@ def _make_instance(rows, item, rank_value, reward, cost, target, families, name,
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     line_rank = np.arange(line_item.shape[0]) - starts[line_item]
     first_line = starts  # first line (sorted order) of each item, to read its group
-    fams = []
-    for group, oq, moq in families:
-        codes, item_group, labels = _partition(group, order, first_line)
-        group_moq = np.zeros(len(labels))
-        group_moq[codes] = moq[order]
-        fams.append(Family(item_group=item_group,
-                           oq=np.ascontiguousarray(oq[order], dtype=np.float64),
-                           moq=group_moq, labels=labels))
-    caps = []
-    for group, cq, cap in capacities:
-        codes, item_group, labels = _partition(group, order, first_line)
-        group_cap = np.zeros(len(labels))
-        group_cap[codes] = cap[order]
-        caps.append(Capacity(item_group=item_group,
-                             cq=np.ascontiguousarray(cq[order], dtype=np.float64),
-                             cap=group_cap, labels=labels))
+    fams = [Family(*_partition(group, oq, moq, order, first_line))
+            for group, oq, moq in families]
+    caps = [Capacity(*_partition(group, cq, cap, order, first_line))
+            for group, cq, cap in capacities]
     arrays = dict(items=np.asarray(item_ids, dtype=object), line_item=line_item,
                   line_rank=line_rank.astype(np.int64),
                   line_min=rank_value[order], reward=reward[order], cost=cost[order],
