@@ -166,7 +166,7 @@ def lift_group(instance: Instance, take: np.ndarray, lines, oq: np.ndarray, tota
 
 def without_ceilings(instance: Instance) -> Instance:
     """``instance`` without its capacity families (what a method that does not model them
-    solves before :func:`fit_ceilings` repairs its order)."""
+    solves before :func:`moqlab.heuristics.fit_ceilings` repairs its order)."""
     if not instance.capacities:
         return instance
     return dataclasses.replace(instance, capacities=(), _cache={})

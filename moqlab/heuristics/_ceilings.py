@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core._instance import Instance
 from ..core._kernel import (allowance, capacity_totals, drop_short_groups, group_totals,
-                            moq_floor, over_ceiling)
+                            moq_floor, order_totals, over_ceiling)
 from ._greedy import greedy_moves, shed_to_budget
 
 
@@ -81,14 +81,14 @@ def fit_ceilings(instance: Instance, take, budget: float) -> tuple[np.ndarray, i
             shed += int((take[members[picks]] - keep[picks]).sum())
             take[members[picks]] = keep[picks]
             continue
-        before = _reward(instance, take)
+        before = order_totals(instance, take)[0]
         best, best_take = np.inf, None
         for pick in np.argsort(ratio, kind="stable")[:LOOKAHEAD]:
             trial = take.copy()
             trial[members[pick]] = keep[pick]
             trial = relift(instance, trial, budget)
             freed = total - _group_total(instance, capacity, g, trial)
-            score = (before - _reward(instance, trial)) / freed if freed > 0 else np.inf
+            score = (before - order_totals(instance, trial)[0]) / freed if freed > 0 else np.inf
             if score < best or best_take is None:
                 best, best_take = score, trial
         shed += int(np.clip(take - best_take, 0, None).sum())
@@ -173,9 +173,8 @@ def _independent(instance: Instance, members, ranked, freed, excess: float) -> n
 def _first_overflow(instance: Instance, take):
     """The first capacity group above its ceiling: ``(family, group, its total)``, or
     ``None``."""
-    for capacity in instance.capacities:
-        totals = np.bincount(capacity.item_group, minlength=capacity.n_groups,
-                             weights=_taken_sums(instance, capacity.cq, take))
+    selected = instance.selection_from_take(take)
+    for capacity, totals in zip(instance.capacities, capacity_totals(instance, selected)):
         over = np.flatnonzero(over_ceiling(totals, capacity.cap))
         if over.size:
             return capacity, int(over[0]), float(totals[over[0]])
@@ -214,20 +213,11 @@ def _keeps_moqs(instance: Instance, take, members, keep) -> np.ndarray:
     return safe
 
 
-def _reward(instance: Instance, take) -> float:
-    return float(instance.reward[instance.selection_from_take(take)].sum())
-
-
 def _group_total(instance: Instance, capacity, g: int, take) -> float:
     members = capacity.item_group[instance.line_item] == g
     return float(capacity.cq[members & instance.selection_from_take(take)].sum())
 
 
-def _taken_sums(instance: Instance, values: np.ndarray, take: np.ndarray) -> np.ndarray:
-    """Per item: the sum of ``values`` over its first ``take[i]`` lines."""
-    selected = instance.selection_from_take(take)
-    return np.bincount(instance.line_item, weights=np.where(selected, values, 0.0),
-                       minlength=instance.n_items)
 
 
 def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
@@ -274,16 +264,15 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
             return best[1], done - 1, best[2], True
         raw = np.asarray(raw, dtype=np.int64)
         take, shed = fit_ceilings(instance, raw, budget)
-        value = _reward(instance, take)
+        value = order_totals(instance, take)[0]
         if value > best[0]:
             best = (value, take, shed)
         if good_enough is not None and value >= good_enough:
             break
-        selected = instance.selection_from_take(raw)
-        for capacity, lo, hi, rho in zip(instance.capacities, low, high, price):
-            used = np.bincount(capacity.item_group[instance.line_item],
-                               weights=np.where(selected, capacity.cq, 0.0),
-                               minlength=capacity.n_groups)
+        for capacity, used, lo, hi, rho in zip(
+                instance.capacities,
+                capacity_totals(instance, instance.selection_from_take(raw)), low, high,
+                price):
             over = over_ceiling(used, capacity.cap)
             lo[over], hi[~over] = rho[over], rho[~over]
             rho[:] = 0.5 * (lo + hi)
