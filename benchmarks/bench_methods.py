@@ -1,7 +1,9 @@
 """Time, peak memory and solution quality of every method, per size class.
 
 ``track_*`` benchmarks are written so that lower is better: the gap to the reference
-optimum (mean and worst) and the share of answers the verifier rejects.
+optimum (mean and worst), the certified gap (``Result.gap``: how far the answer may be from
+the optimum, as a user without the reference knows it; budget mode) and the share of
+answers the verifier rejects.
 """
 
 from __future__ import annotations
@@ -52,3 +54,9 @@ class Methods:
         return float(np.mean([not r.feasible for r in results]))
 
     track_infeasible_rate.unit = "share of instances"
+
+    def track_certified_gap_mean(self, cache, method, size):
+        certified = [r.gap for r in common.solve_all(method, self.cases) if r.gap is not None]
+        return float(np.mean(certified)) if certified else math.nan
+
+    track_certified_gap_mean.unit = "relative gap"

@@ -20,13 +20,14 @@ Two budget regimes are measured, because the greedy's work depends on them:
 
 Run::
 
-    .venv/bin/python benchmarks/scale.py                      # writes benchmarks/results/scale.md
+    .venv/bin/python benchmarks/scale.py        # writes benchmarks/results/scale.md and .csv
     .venv/bin/python benchmarks/scale.py --skip search --items 10000
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import resource
 import time
 from pathlib import Path
@@ -131,7 +132,12 @@ def main(argv=None) -> None:
               "peak RSS is the process maximum so far.\n\n")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(header + to_markdown(rows) + "\n")
-    print(f"wrote {args.out}")
+    table = Path(args.out).with_suffix(".csv")
+    with table.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {args.out} and {table}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import json
 import math
 import signal
 import sys
+import time
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -162,8 +163,9 @@ def _cmd_solve(args) -> int:
 def _cmd_bench(args) -> int:
     from .lab._bench import run_bench  # matplotlib is imported only for this command
 
-    for path in run_bench(args.out, quick=args.quick, sizes=args.sizes,
-                          method_names=args.methods, progress=not args.no_progress):
+    out = args.out or f"moqlab-bench-{time.strftime('%Y%m%d-%H%M%S')}"
+    for path in run_bench(out, quick=args.quick, sizes=args.sizes, method_names=args.methods,
+                          progress=not args.no_progress, dfl=args.dfl):
         print(path)
     return 0
 
@@ -296,11 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "
                        "and figures (see moqlab.lab._bench)")
-    b.add_argument("--out", default="paper/results", help="results folder (default: %(default)s)")
+    b.add_argument("--out", help="results folder, new or empty (default: a fresh "
+                   "moqlab-bench-<date>-<time> here; the paper reads paper/results, which "
+                   "changes only when named: benchmarks/full.py --paper)")
     b.add_argument("--quick", action="store_true", help="smallest size, 3 cases per family")
     b.add_argument("--size", action="append", dest="sizes", help="size class (repeatable)")
     b.add_argument("--method", action="append", dest="methods", help="method (repeatable)")
     b.add_argument("--no-progress", action="store_true", dest="no_progress")
+    b.add_argument("--dfl", choices=["none", "small", "full"],
+                   help="the decision-focused-learning experiment: none, small (one degree, "
+                   "two seeds) or full (four degrees, five seeds, about 16 min on 2 cores); "
+                   "default: none with --quick, else small")
     b.set_defaults(handler=_cmd_bench)
 
     add_data_commands(sub)

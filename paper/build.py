@@ -5,7 +5,9 @@
 
 The results folder is what ``moqlab bench`` writes; the paper reads its tables and figures
 from there (every number in the Results section), so nothing in the paper is typed by hand.
-Optional inputs (for example ``dfl.csv``) are included when present.
+Optional inputs (what ``benchmarks/full.py`` adds to ``moqlab bench``'s files, for
+example ``dfl.csv`` or ``highs/throughput.csv``) are included when present; the headline
+numbers of the text come from ``paper/figures.py``, as the README's do.
 """
 
 from __future__ import annotations
@@ -16,12 +18,18 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 ROOT = HERE.parent
-OPTIONAL = ("dfl.csv",)
+OPTIONAL = ("dfl.csv", "summary.csv", "worse_than_roundup.csv", "highs/throughput.csv",
+            "scale.csv", "milp_scaling.csv", "suite_optima.csv")
 
 
 def build(results: Path, out: Path) -> Path:
+    import json
+
     import typst
+
+    from figures import key_figures
 
     results = results.resolve()
     try:
@@ -36,7 +44,8 @@ def build(results: Path, out: Path) -> Path:
     have = ",".join(name for name in OPTIONAL if (results / name).exists())
     out.parent.mkdir(parents=True, exist_ok=True)
     typst.compile(str(HERE / "paper.typ"), output=str(out), root=str(ROOT),
-                  sys_inputs={"results": inside, "have": have})
+                  sys_inputs={"results": inside, "have": have,
+                              "figures": json.dumps(key_figures(results))})
     return out
 
 

@@ -11,7 +11,8 @@ import pytest
 import moqlab
 from moqlab.lab import _bench
 from moqlab.lab._bench import (BenchCase, _from_pisinger, eligible, fill_reference,
-                           markdown_table, relative_gap, run_method, summarise)
+                           markdown_table, relative_gap, run_method, summarise,
+                           worse_than_naive)
 from moqlab.cli import main
 
 
@@ -91,12 +92,28 @@ def test_bench_command_writes_the_report(tmp_path):
     code = main(["bench", "--quick", "--no-progress", "--out", str(tmp_path),
                  "--method", "greedy", "--method", "roundup"])
     assert code == 0
-    for name in ("runs.csv", "table.csv", "table.md", "throughput.csv", "machine.json",
-                 "gap_vs_time.png", "throughput.png", "highs_time.png"):
+    for name in ("runs.csv", "table.csv", "table.md", "summary.csv", "throughput.csv",
+                 "machine.json", "gap_vs_time.png", "throughput.png", "highs_time.png"):
         assert (tmp_path / name).stat().st_size > 0
     table = pd.read_csv(tmp_path / "table.csv")
     assert set(table["method"]) == {"greedy", "roundup"}
     assert (table["feasible"] == 1.0).all()
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert list(summary["method"]) == ["greedy", "roundup"]
+    assert (summary["instances"] == table.groupby("method")["instances"].sum().values).all()
+    # a second run never mixes its files with the first's
+    before = (tmp_path / "runs.csv").read_bytes()
+    assert main(["bench", "--quick", "--no-progress", "--out", str(tmp_path)]) == 2
+    assert (tmp_path / "runs.csv").read_bytes() == before
+
+
+def test_worse_than_naive_lists_the_shortfalls():
+    runs = pd.DataFrame({"method": ["roundup", "greedy", "search", "roundup", "greedy"],
+                         "case": ["a", "a", "a", "b", "b"], "size": "s", "mode": "budget",
+                         "reward": [10.0, 8.0, 12.0, 5.0, 5.0], "feasible": True})
+    table = worse_than_naive(runs)
+    assert table[["case", "method"]].values.tolist() == [["a", "greedy"]]
+    assert table["shortfall"].iloc[0] == pytest.approx(0.2)
 
 
 def test_bench_command_rejects_unknown_methods(tmp_path, capsys):

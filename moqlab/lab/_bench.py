@@ -242,6 +242,53 @@ def summarise(runs: pd.DataFrame, machine: str) -> pd.DataFrame:
     return table
 
 
+def summarise_by_size(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per method and size class over every family: cases, the share solved to the
+    reference (gap at most 1e-6), mean and worst gap, mean and worst certified gap,
+    feasibility and mean seconds (the paper's main table)."""
+    def one(group: pd.DataFrame) -> pd.Series:
+        gaps = group["gap"].dropna()
+        certified = group["certified_gap"].dropna()
+        return pd.Series({
+            "instances": len(group),
+            "at_reference": float((gaps <= 1e-6).mean()) if len(gaps) else math.nan,
+            "mean_gap": gaps.mean() if len(gaps) else math.nan,
+            "worst_gap": gaps.max() if len(gaps) else math.nan,
+            "mean_certified_gap": certified.mean() if len(certified) else math.nan,
+            "worst_certified_gap": certified.max() if len(certified) else math.nan,
+            "feasible": group["feasible"].mean(),
+            "mean_seconds": group["seconds"].mean(),
+            "compile_seconds": (group["compile_seconds"].max()
+                                if "compile_seconds" in group else math.nan),
+        })
+    sizes = {size: n for n, size in enumerate(SIZES)}
+    table = (runs.groupby(["method", "size"], sort=False)[list(runs.columns)].apply(one)
+             .reset_index())
+    return table.sort_values(["size", "method"], key=lambda c: c.map(sizes) if c.name == "size"
+                             else c.map({m: n for n, m in enumerate(METHODS)}),
+                             kind="stable").reset_index(drop=True)
+
+
+def worse_than_naive(runs: pd.DataFrame, naive: str = "roundup") -> pd.DataFrame:
+    """The cases where a method's feasible answer earns less than the naive practice's
+    (``roundup``: order ignoring MOQs, then round up or drop): case, size, method, both
+    rewards and the relative shortfall."""
+    base = runs[(runs["method"] == naive) & runs["feasible"]].set_index(["case", "mode"])
+    rows = []
+    for _, run in runs[(runs["method"] != naive) & runs["feasible"]].iterrows():
+        key = (run["case"], run["mode"])
+        if key not in base.index:
+            continue
+        naive_reward = float(base.loc[key, "reward"])
+        if run["reward"] < naive_reward - 1e-6 * max(1.0, abs(naive_reward)):
+            rows.append({"case": run["case"], "size": run["size"], "mode": run["mode"],
+                         "method": run["method"], "reward": run["reward"],
+                         f"{naive}_reward": naive_reward,
+                         "shortfall": (naive_reward - run["reward"]) / max(1.0, abs(naive_reward))})
+    return pd.DataFrame(rows, columns=["case", "size", "mode", "method", "reward",
+                                       f"{naive}_reward", "shortfall"])
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """A Markdown rendering of :func:`summarise`'s table (no extra dependency)."""
     formats = {"mean_gap": "{:.3%}", "worst_gap": "{:.3%}", "mean_certified_gap": "{:.3%}",
@@ -301,15 +348,15 @@ def throughput(method: str, cases: Sequence[BenchCase], batch_sizes: Sequence[in
     return rows
 
 
-def dfl_table() -> pd.DataFrame | None:
-    """Decision-focused learning against two-stage training (``moqlab.lab._dfl``'s small
-    experiment): held-out normalised regret per method, mean and spread over seeds;
-    ``None`` when the module is not installed."""
+def dfl_table(small: bool = True) -> pd.DataFrame | None:
+    """Decision-focused learning against two-stage training (``moqlab.lab._dfl``; small:
+    one degree, two seeds): held-out normalised regret per method, mean and spread over
+    seeds; ``None`` when the module is not installed."""
     try:
         from ._dfl import run_experiment
     except ImportError:
         return None
-    table = run_experiment(small=True)
+    table = run_experiment(small=small)
     return (table.groupby(["degree", "method"])
             .agg(regret_mean=("regret", "mean"), regret_std=("regret", "std"),
                  seeds=("regret", "size"), train_seconds=("seconds", "mean"))
@@ -379,7 +426,18 @@ def plot_gap_vs_time(runs: pd.DataFrame, path: Path) -> None:
     _save(plt, fig, ax, path)
 
 
+def _plain(value: float, _position=None) -> str:
+    """A log-axis tick as a plain number (``1,000``, ``0.01``), not ``10^3``."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
 def _save(plt, fig, ax, path: Path) -> None:
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_formatter(FuncFormatter(_plain))
+            axis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
@@ -408,12 +466,18 @@ def plot_throughput(rows: pd.DataFrame, path: Path) -> None:
 
 
 def plot_highs_time(runs: pd.DataFrame, path: Path) -> None:
-    """The exact MILP's (HiGHS) seconds against instance size in lines."""
+    """The exact MILP's (HiGHS) seconds against instance size in lines; a cross where its
+    time limit stopped it before the proof."""
     plt = _figure()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     exact = runs[runs["method"] == "milp"]
-    for family, group in exact.groupby("family", sort=False):
-        ax.scatter(group["lines"], group["seconds"], s=12, label=family)
+    for n, (family, group) in enumerate(exact.groupby("family", sort=False)):
+        proven = group["status"] == "optimal"
+        color = f"C{n % 10}"
+        ax.scatter(group["lines"][proven], group["seconds"][proven], s=14, color=color,
+                   label=family)
+        ax.scatter(group["lines"][~proven], group["seconds"][~proven], s=30, marker="x",
+                   color=color, label=f"{family} (time limit)" if (~proven).any() else None)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("lines in the instance")
@@ -441,12 +505,22 @@ def plan(quick: bool, sizes: Sequence[str] | None = None,
 
 
 def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
-              method_names: Sequence[str] | None = None, progress: bool = True) -> list[Path]:
+              method_names: Sequence[str] | None = None, progress: bool = True,
+              dfl: str | None = None) -> list[Path]:
     """Run the methods on the cases and write ``runs.csv``, ``table.csv``, ``table.md``,
-    ``throughput.csv``, ``machine.json`` and three figures into ``out``; returns the paths."""
+    ``throughput.csv``, ``machine.json``, three figures and (``dfl``: ``"small"`` or
+    ``"full"``; default ``"small"``, ``"none"`` when ``quick``) ``dfl.csv`` into ``out``, a
+    new or empty folder (results are never mixed with an earlier run's); returns the
+    paths."""
     from tqdm.auto import tqdm
 
+    dfl = dfl or ("none" if quick else "small")
+    if dfl not in ("none", "small", "full"):
+        raise MOQInputError("dfl must be none, small or full", column="dfl", value=dfl)
     out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise MOQInputError(f"{out} is not an empty folder: moqlab bench writes a fresh one "
+                            "(name a new --out)", column="--out", value=str(out))
     out.mkdir(parents=True, exist_ok=True)
     chosen_sizes, chosen_methods = plan(quick, sizes, method_names)
     per_family = 3 if quick else None
@@ -476,15 +550,19 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
                                              "lines_per_s", "compile_seconds"])
     through["machine"] = label
 
-    dfl = None if quick else dfl_table()
+    dfl = None if dfl == "none" else dfl_table(small=dfl == "small")
 
     info.update({"quick": quick, "sizes": chosen_sizes, "methods": chosen_methods,
+                 "milp_time_limit": method_options("milp", quick)["time_limit"],
                  "source": "suite" if suite_available() else "pisinger"})
-    paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md",
+    paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md", "summary.csv",
+                                           "worse_than_roundup.csv",
                                            "throughput.csv", "machine.json", "gap_vs_time.png",
                                            "throughput.png", "highs_time.png")}
     runs.to_csv(paths["runs.csv"], index=False)
     table.to_csv(paths["table.csv"], index=False)
+    summarise_by_size(runs).to_csv(paths["summary.csv"], index=False)
+    worse_than_naive(runs).to_csv(paths["worse_than_roundup.csv"], index=False)
     paths["table.md"].write_text(markdown_table(table))
     through.to_csv(paths["throughput.csv"], index=False)
     paths["machine.json"].write_text(json.dumps(info, indent=2) + "\n")
