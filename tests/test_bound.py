@@ -166,6 +166,14 @@ def test_batches_get_bounds_in_one_call(order):
         assert res.gap >= 0
 
 
+def test_orders_that_enumerate_are_bounded_by_their_optimum():
+    cases = [c for c in moqlab.load_suite("tiny") if c.mode == "budget"]
+    for case in cases:
+        res = moqlab.solve(case.instance, budget=case.limit, method="greedy")
+        assert res.bound == pytest.approx(case.optimum, rel=1e-12, abs=1e-9), case.name
+        assert "root_bound" not in res.info and res.info["bound_seconds"] < 1.0
+
+
 def test_cli_reports_the_bound(tmp_path, capsys):
     path = "datasets/examples/order.csv"
     assert cli.main(["solve", path, "--budget", "1500", "--method", "greedy"]) == 0

@@ -47,7 +47,7 @@ import pandas as pd
 from ..core._errors import MOQInputError, MOQSizeError
 from ..core._instance import Instance
 from ._pisinger import DATASETS, read_pisinger
-from .._solve import (AUTO_ENUMERATE_ORDERS, CAPACITY_METHODS, METHODS, methods, solve,
+from .._solve import (CAPACITY_METHODS, METHODS, enumerable, methods, solve,
                       solve_batch)
 from ._suite import SIZES, SuiteCase, load_suite
 
@@ -139,7 +139,7 @@ def eligible(method: str, instance: Instance, mode: str = "budget") -> bool:
     if instance.capacities and mode != "budget" and method not in CAPACITY_METHODS:
         return False
     if method == "enumerate":
-        return math.prod(int(n) + 1 for n in instance.item_length) <= AUTO_ENUMERATE_ORDERS
+        return enumerable(instance)
     return True
 
 
