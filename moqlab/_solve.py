@@ -213,9 +213,10 @@ def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solv
     info = dict(answer.info or {})
     if check(instance, instance.selection_from_take(before), budget=budget).feasible:
         return answer._replace(info={**info, "ceiling_rounds": 1, "ceiling_shed": 0})
-    bound = root_bounds([instance], [budget])[0][0]
+    bound, dual = root_bounds([instance], [budget])[0]
+    start = None if dual.rho is None else list(np.asarray(dual.rho))
     take, rounds, shed, stopped = priced_ceilings(instance, budget, solve_order,
-                                                  first_take=before,
+                                                  first_take=before, start=start,
                                                   good_enough=bound - 1e-3 * abs(bound))
     status = "feasible" if answer.status == "optimal" else answer.status
     message = answer.message

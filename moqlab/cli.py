@@ -165,7 +165,8 @@ def _cmd_bench(args) -> int:
 
     out = args.out or f"moqlab-bench-{time.strftime('%Y%m%d-%H%M%S')}"
     for path in run_bench(out, quick=args.quick, sizes=args.sizes, method_names=args.methods,
-                          progress=not args.no_progress, dfl=args.dfl):
+                          progress=not args.no_progress, dfl=args.dfl,
+                          skip=args.skip or ()):
         print(path)
     return 0
 
@@ -305,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--size", action="append", dest="sizes", help="size class (repeatable)")
     b.add_argument("--method", action="append", dest="methods", help="method (repeatable)")
     b.add_argument("--no-progress", action="store_true", dest="no_progress")
+    b.add_argument("--skip", action="append", metavar="METHOD:SIZE",
+                   help="leave a method out on one size class (repeatable; recorded in "
+                   "machine.json)")
     b.add_argument("--dfl", choices=["none", "small", "full"],
                    help="the decision-focused-learning experiment: none, small (one degree, "
                    "two seeds) or full (four degrees, five seeds, about 16 min on 2 cores); "

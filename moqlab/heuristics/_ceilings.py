@@ -222,7 +222,7 @@ def _group_total(instance: Instance, capacity, g: int, take) -> float:
 
 def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
                     rounds: int = PRICE_ROUNDS, good_enough: float | None = None,
-                    first_take=None):
+                    first_take=None, start=None):
     """The best repaired order over a bisection of ceiling prices. ``solve_order(inst)``
     returns the take of the method on an instance without capacity families.
 
@@ -237,7 +237,9 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
     small ones; the priced method can. Stops early once the order's reward reaches
     ``good_enough`` (a bound's value less a tolerance), or when ``solve_order`` returns
     ``None`` (its time is spent). ``first_take``: round 0's order when the caller has it
-    already. Returns ``(take, solves run, lines shed by the kept repair, stopped by
+    already. ``start``: round 1's prices, one array per capacity family (the ceiling
+    prices of the Lagrangian dual bound, which price every container at once; later
+    rounds bisect from there); default the middle of each group's range. Returns ``(take, solves run, lines shed by the kept repair, stopped by
     time)``."""
     low, high, price = [], [], []
     for capacity in instance.capacities:
@@ -249,6 +251,9 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
         low.append(np.zeros(capacity.n_groups))
         high.append(top)
         price.append(np.zeros(capacity.n_groups))
+    first_prices = (None if start is None else
+                    [np.clip(np.asarray(rho, dtype=np.float64)[:len(hi)], 0.0, hi)
+                     for rho, hi in zip(start, high)])
     best = (-np.inf, None, 0)
     done = 0
     for done in range(1, rounds + 2):
@@ -276,4 +281,8 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
             over = over_ceiling(used, capacity.cap)
             lo[over], hi[~over] = rho[over], rho[~over]
             rho[:] = 0.5 * (lo + hi)
+        if done == 1 and first_prices is not None:
+            for rho, hi, first in zip(price, high, first_prices):
+                rho[:] = first
+                hi[:] = np.maximum(hi, first)
     return best[1], done, best[2], False

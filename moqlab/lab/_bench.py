@@ -506,12 +506,12 @@ def plan(quick: bool, sizes: Sequence[str] | None = None,
 
 def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
               method_names: Sequence[str] | None = None, progress: bool = True,
-              dfl: str | None = None) -> list[Path]:
+              dfl: str | None = None, skip: Sequence[str] = ()) -> list[Path]:
     """Run the methods on the cases and write ``runs.csv``, ``table.csv``, ``table.md``,
     ``throughput.csv``, ``machine.json``, three figures and (``dfl``: ``"small"`` or
     ``"full"``; default ``"small"``, ``"none"`` when ``quick``) ``dfl.csv`` into ``out``, a
     new or empty folder (results are never mixed with an earlier run's); returns the
-    paths."""
+    paths. ``skip``: ``"method:size"`` pairs left out (recorded in ``machine.json``)."""
     from tqdm.auto import tqdm
 
     dfl = dfl or ("none" if quick else "small")
@@ -528,7 +528,12 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     info = machine_info()
     label = machine_label(info)
     rows: list[dict] = []
-    jobs = [(m, s) for s in chosen_sizes for m in chosen_methods if cases[s]]
+    skipped = sorted(set(skip))
+    bad = [pair for pair in skipped if pair.count(":") != 1]
+    if bad:
+        raise MOQInputError("skip takes method:size", column="--skip", value=bad[0])
+    jobs = [(m, s) for s in chosen_sizes for m in chosen_methods
+            if cases[s] and f"{m}:{s}" not in skipped]
     for method, size in tqdm(jobs, desc="moqlab bench", disable=not progress):
         rows += run_method(method, cases[size], quick)
     runs = pd.DataFrame(rows)
@@ -554,6 +559,7 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
 
     info.update({"quick": quick, "sizes": chosen_sizes, "methods": chosen_methods,
                  "milp_time_limit": method_options("milp", quick)["time_limit"],
+                 "skipped": skipped,
                  "source": "suite" if suite_available() else "pisinger"})
     paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md", "summary.csv",
                                            "worse_than_roundup.csv",
