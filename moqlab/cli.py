@@ -299,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "
                        "and figures (see moqlab.lab._bench)")
-    b.add_argument("--out", help="results folder, new or empty (default: a fresh "
+    b.add_argument("--out", help="results folder without an earlier report (default: a fresh "
                    "moqlab-bench-<date>-<time> here; the paper reads paper/results, which "
                    "changes only when named: benchmarks/full.py --paper)")
     b.add_argument("--quick", action="store_true", help="smallest size, 3 cases per family")

@@ -59,6 +59,11 @@ PISINGER_BY_SIZE = {
 }
 
 
+# What run_bench writes; a folder holding any of them is never written into again.
+REPORT_FILES = ("runs.csv", "table.csv", "table.md", "summary.csv", "worse_than_roundup.csv",
+                "throughput.csv", "machine.json", "gap_vs_time.png", "throughput.png",
+                "highs_time.png", "dfl.csv")
+
 # A benchmark case is a suite case; Pisinger fallback cases have no HiGHS time.
 BenchCase = SuiteCase
 
@@ -510,17 +515,19 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     """Run the methods on the cases and write ``runs.csv``, ``table.csv``, ``table.md``,
     ``throughput.csv``, ``machine.json``, three figures and (``dfl``: ``"small"`` or
     ``"full"``; default ``"small"``, ``"none"`` when ``quick``) ``dfl.csv`` into ``out``, a
-    new or empty folder (results are never mixed with an earlier run's); returns the
-    paths. ``skip``: ``"method:size"`` pairs left out (recorded in ``machine.json``)."""
+    folder holding none of these files (results are never mixed with an earlier run's);
+    returns the paths. ``skip``: ``"method:size"`` pairs left out (recorded in ``machine.json``)."""
     from tqdm.auto import tqdm
 
     dfl = dfl or ("none" if quick else "small")
     if dfl not in ("none", "small", "full"):
         raise MOQInputError("dfl must be none, small or full", column="dfl", value=dfl)
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise MOQInputError(f"{out} is not an empty folder: moqlab bench writes a fresh one "
-                            "(name a new --out)", column="--out", value=str(out))
+    earlier = [name for name in REPORT_FILES if (out / name).exists()]
+    if earlier:
+        raise MOQInputError(f"{out} holds an earlier report ({', '.join(earlier)}): moqlab "
+                            "bench never mixes two runs (name a new --out)",
+                            column="--out", value=str(out))
     out.mkdir(parents=True, exist_ok=True)
     chosen_sizes, chosen_methods = plan(quick, sizes, method_names)
     per_family = 3 if quick else None
@@ -561,10 +568,7 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
                  "milp_time_limit": method_options("milp", quick)["time_limit"],
                  "skipped": skipped,
                  "source": "suite" if suite_available() else "pisinger"})
-    paths = {name: out / name for name in ("runs.csv", "table.csv", "table.md", "summary.csv",
-                                           "worse_than_roundup.csv",
-                                           "throughput.csv", "machine.json", "gap_vs_time.png",
-                                           "throughput.png", "highs_time.png")}
+    paths = {name: out / name for name in REPORT_FILES if name != "dfl.csv"}
     runs.to_csv(paths["runs.csv"], index=False)
     table.to_csv(paths["table.csv"], index=False)
     summarise_by_size(runs).to_csv(paths["summary.csv"], index=False)
