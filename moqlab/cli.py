@@ -166,7 +166,7 @@ def _cmd_bench(args) -> int:
     out = args.out or f"moqlab-bench-{time.strftime('%Y%m%d-%H%M%S')}"
     for path in run_bench(out, quick=args.quick, sizes=args.sizes, method_names=args.methods,
                           progress=not args.no_progress, dfl=args.dfl,
-                          skip=args.skip or ()):
+                          skip=args.skip or (), milp_time=args.milp_time):
         print(path)
     return 0
 
@@ -306,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--size", action="append", dest="sizes", help="size class (repeatable)")
     b.add_argument("--method", action="append", dest="methods", help="method (repeatable)")
     b.add_argument("--no-progress", action="store_true", dest="no_progress")
+    b.add_argument("--milp-time", type=_seconds, dest="milp_time",
+                   help="milp's time limit per case (default 10 s with --quick, else 60 s)")
     b.add_argument("--skip", action="append", metavar="METHOD:SIZE",
                    help="leave a method out on one size class (repeatable; recorded in "
                    "machine.json)")

@@ -48,6 +48,7 @@ def key_figures(results: Path) -> dict:
                          else info.get("commit", "unknown"))
     figures["machine"] = f"{info.get('cpu', '?')}, {info.get('cores', '?')} cores"
     figures["full"] = stamp.exists()
+    figures["quick"] = bool(info.get("quick", False))
     if stamp.exists():
         figures["full_minutes"] = round(json.loads(stamp.read_text()).get("seconds", 0) / 60, 1)
 
@@ -106,7 +107,9 @@ def _pct(value: float | None, digits: int = 2) -> str:
 
 def readme_block(figures: dict) -> str:
     """The Markdown the README quotes between its figure markers."""
-    lines = [BEGIN, f"Measured by `benchmarks/full.py` at commit `{figures['commit']}` on "
+    source = ("`benchmarks/full.py`" if figures["full"] else
+              "`moqlab bench --quick`" if figures.get("quick") else "`moqlab bench`")
+    lines = [BEGIN, f"Measured by {source} at commit `{figures['commit']}` on "
              f"{figures['machine']} (`paper/results/`):", ""]
     if "quality" in figures:
         lines += ["| size | method | cases | at the optimum | mean gap | worst gap | "

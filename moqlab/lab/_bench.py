@@ -148,9 +148,12 @@ def eligible(method: str, instance: Instance, mode: str = "budget") -> bool:
     return True
 
 
-def method_options(method: str, quick: bool) -> dict:
-    """Options a method is run with in the report (the MILP's time limit)."""
-    return {"time_limit": 10.0 if quick else 60.0} if method == "milp" else {}
+def method_options(method: str, quick: bool, milp_time: float | None = None) -> dict:
+    """Options a method is run with in the report: the MILP's time limit (``milp_time``,
+    default 10 s in quick runs, else 60 s)."""
+    if method != "milp":
+        return {}
+    return {"time_limit": milp_time if milp_time is not None else 10.0 if quick else 60.0}
 
 
 def _row(case: BenchCase, res, seconds: float) -> dict:
@@ -192,9 +195,10 @@ def _solve_group(method: str, cases: list[BenchCase], options: dict) -> list[dic
     return rows
 
 
-def run_method(method: str, cases: Sequence[BenchCase], quick: bool = True) -> list[dict]:
+def run_method(method: str, cases: Sequence[BenchCase], quick: bool = True,
+               milp_time: float | None = None) -> list[dict]:
     """One row per case the method is eligible for: reward, gap, feasibility, seconds."""
-    options = method_options(method, quick)
+    options = method_options(method, quick, milp_time)
     todo = [c for c in cases if eligible(method, c.instance, c.mode)]
     rows = []
     for key in dict.fromkeys((c.family, c.mode) for c in todo):
@@ -511,7 +515,8 @@ def plan(quick: bool, sizes: Sequence[str] | None = None,
 
 def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
               method_names: Sequence[str] | None = None, progress: bool = True,
-              dfl: str | None = None, skip: Sequence[str] = ()) -> list[Path]:
+              dfl: str | None = None, skip: Sequence[str] = (),
+              milp_time: float | None = None) -> list[Path]:
     """Run the methods on the cases and write ``runs.csv``, ``table.csv``, ``table.md``,
     ``throughput.csv``, ``machine.json``, three figures and (``dfl``: ``"small"`` or
     ``"full"``; default ``"small"``, ``"none"`` when ``quick``) ``dfl.csv`` into ``out``, a
@@ -542,7 +547,15 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     jobs = [(m, s) for s in chosen_sizes for m in chosen_methods
             if cases[s] and f"{m}:{s}" not in skipped]
     for method, size in tqdm(jobs, desc="moqlab bench", disable=not progress):
-        rows += run_method(method, cases[size], quick)
+        began = time.perf_counter()
+        done = run_method(method, cases[size], quick, milp_time)
+        rows += done
+        # what has run so far, kept on disk: a long run that is stopped still says where
+        # its time went
+        pd.DataFrame(rows).to_csv(out / "runs.csv", index=False)
+        if not progress:
+            print(f"{method} on {size}: {len(done)} cases in "
+                  f"{time.perf_counter() - began:.0f} s", flush=True)
     runs = pd.DataFrame(rows)
     if runs.empty:
         raise MOQInputError("no benchmark case could be solved (no cases for these sizes?)")
@@ -565,7 +578,7 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     dfl = None if dfl == "none" else dfl_table(small=dfl == "small")
 
     info.update({"quick": quick, "sizes": chosen_sizes, "methods": chosen_methods,
-                 "milp_time_limit": method_options("milp", quick)["time_limit"],
+                 "milp_time_limit": method_options("milp", quick, milp_time)["time_limit"],
                  "skipped": skipped,
                  "source": "suite" if suite_available() else "pisinger"})
     paths = {name: out / name for name in REPORT_FILES if name != "dfl.csv"}
