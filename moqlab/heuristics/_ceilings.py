@@ -239,8 +239,8 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
     ``None`` (its time is spent). ``first_take``: round 0's order when the caller has it
     already. ``start``: round 1's prices, one array per capacity family (the ceiling
     prices of the Lagrangian dual bound, which price every container at once; later
-    rounds bisect from there); default the middle of each group's range. Returns ``(take, solves run, lines shed by the kept repair, stopped by
-    time)``."""
+    rounds bisect from there); default the middle of each group's range. Returns
+    ``(take, solves run, lines shed by the kept repair, stopped by time)``."""
     low, high, price = [], [], []
     for capacity in instance.capacities:
         line_group = capacity.item_group[instance.line_item]

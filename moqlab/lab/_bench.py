@@ -226,19 +226,22 @@ def fill_reference(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
+def _gap_statistics(group: pd.DataFrame) -> dict:
+    """Mean and worst gap and certified gap of a group of runs (NaN where none)."""
+    out = {}
+    for column, name in (("gap", "gap"), ("certified_gap", "certified_gap")):
+        values = (group[column] if column in group else pd.Series(dtype=float)).dropna()
+        out[f"mean_{name}"] = values.mean() if len(values) else math.nan
+        out[f"worst_{name}"] = values.max() if len(values) else math.nan
+    return out
+
+
 def summarise(runs: pd.DataFrame, machine: str) -> pd.DataFrame:
     """The results table: per method, family and size, gaps, feasibility and speed."""
     def one(group: pd.DataFrame) -> pd.Series:
-        gaps = group["gap"].dropna()
-        certified = (group["certified_gap"] if "certified_gap" in group
-                     else pd.Series(dtype=float)).dropna()
         seconds = group["seconds"].sum()
         return pd.Series({
-            "instances": len(group),
-            "mean_gap": gaps.mean() if len(gaps) else math.nan,
-            "worst_gap": gaps.max() if len(gaps) else math.nan,
-            "mean_certified_gap": certified.mean() if len(certified) else math.nan,
-            "worst_certified_gap": certified.max() if len(certified) else math.nan,
+            "instances": len(group), **_gap_statistics(group),
             "feasible": group["feasible"].mean(),
             "optimal_proven": group["proven"].mean(),
             "instances_per_s": len(group) / seconds if seconds > 0 else math.nan,
@@ -257,14 +260,10 @@ def summarise_by_size(runs: pd.DataFrame) -> pd.DataFrame:
     feasibility and mean seconds (the paper's main table)."""
     def one(group: pd.DataFrame) -> pd.Series:
         gaps = group["gap"].dropna()
-        certified = group["certified_gap"].dropna()
         return pd.Series({
             "instances": len(group),
             "at_reference": float((gaps <= 1e-6).mean()) if len(gaps) else math.nan,
-            "mean_gap": gaps.mean() if len(gaps) else math.nan,
-            "worst_gap": gaps.max() if len(gaps) else math.nan,
-            "mean_certified_gap": certified.mean() if len(certified) else math.nan,
-            "worst_certified_gap": certified.max() if len(certified) else math.nan,
+            **_gap_statistics(group),
             "feasible": group["feasible"].mean(),
             "mean_seconds": group["seconds"].mean(),
             "compile_seconds": (group["compile_seconds"].max()
