@@ -28,11 +28,12 @@ paper      ``paper/build.py`` on this folder (``paper.pdf``)
 ``full.json`` stamps the run: commit (and whether the tree had uncommitted changes), date,
 machine, library versions, and each step's command, exit status and seconds. The paper's
 inputs (``paper/results/``) change only with ``--paper``, which copies the folder there once
-every step has passed. Not yet timed end to end on the 2-core CI-like machine: a first
-try with ``milp`` at 60 s a case spent over 63 minutes in the quality step before reaching
-the medium suite's last ``milp`` cases, so the quality step now gives ``milp`` 20 s a case
-(its proofs are the suite's, re-checked by the ``suite`` step), and ``moqlab bench`` prints
-each (method, size) job's time and keeps ``runs.csv`` current as it goes.
+every step has passed. Not yet timed end to end on the 2-core CI-like machine (its budget is
+90 minutes): a first try, which shared the two cores with another benchmark run throughout,
+was still at ``milp`` on the medium suite after 63 minutes. The quality step now gives
+``milp`` 20 s a case (its proofs are the suite's, re-checked by the ``suite`` step), and
+``moqlab bench`` prints each (method, size) job's time and keeps ``runs.csv`` current as it
+goes, so a run shows where its time went.
 """
 
 from __future__ import annotations
