@@ -60,7 +60,8 @@ AUTO_MILP_LINES = 2000  # target modes: above this, a MILP frontier walk is too 
 AUTO_TIME_LIMIT = 50.0
 # the certified bound: branch and bound only where the dual bound is more than 0.1 % above
 # the answer (on loose orders the rest of the gap is the items' own, which branching on MOQ
-# groups does not close), for up to 5 s per order unless bound_time= says otherwise
+# groups does not close); 5 s per order for the dual search and the branching together unless
+# bound_time= says otherwise
 BRANCH_FROM = 1e-3
 BOUND_TIME = 5.0
 
@@ -285,9 +286,11 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         reward (``Result.bound``, ``Result.gap``): the reward of a proven optimum, HiGHS's
         bound, or else the Lagrangian bound of :func:`moqlab.relaxations.reward_bounds`
         (computed after the method, its time in ``info["bound_seconds"]``, not in
-        ``seconds``), tightened by branch and bound over the MOQ groups for up to
-        ``bound_time`` seconds (default 5; 0: the dual bound alone) where it is more than
-        0.1 % above the answer. ``False`` skips the Lagrangian bound.
+        ``seconds``). ``bound_time`` (default 5) is its time per order: the dual search
+        stops once it is spent (a looser bound, still valid; on orders of about 100,000
+        lines and more), and branch and bound over the MOQ groups uses what is left where
+        the bound is more than 0.1 % above the answer. ``bound_time=0``: the dual search run
+        to its end, no branching. ``False`` skips the Lagrangian bound.
     **options : passed to the method (``time_limit`` for every method, ``seed`` for the
         randomised ones, see :func:`show_options`); an option the method does not take is a
         :class:`MOQInputError`.
@@ -334,9 +337,10 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
 
 def attach_bounds(results: Sequence[Result], bound_time: float = BOUND_TIME) -> None:
     """Give every budget-mode result without a bound a certified one
-    (:mod:`moqlab.relaxations._bound`): the dual bound of every order in one batched call,
-    then, where it is more than :data:`BRANCH_FROM` above the reward, branch and bound over
-    the MOQ groups for up to ``bound_time`` seconds per order, pruning with the result's own
+    (:mod:`moqlab.relaxations._bound`): the dual bound of every order in one batched call
+    (stopped once ``bound_time`` seconds per order are spent; 0: run to its end), then,
+    where it is more than :data:`BRANCH_FROM` above the reward, branch and bound over the
+    MOQ groups for what is left of ``bound_time`` per order, pruning with the result's own
     reward. An order with few enough prefix orders (:func:`enumerable`) is bounded by its
     enumerated optimum instead: exact, and faster than the dual. Times go to
     ``info["bound_seconds"]``, branching figures to ``info["bound_nodes"]`` and
@@ -353,14 +357,15 @@ def attach_bounds(results: Sequence[Result], bound_time: float = BOUND_TIME) -> 
     from .relaxations._bound import branch_bound, root_bounds
 
     start = time.perf_counter()
-    roots = root_bounds([res.instance for res in missing], [res.limit for res in missing])
+    roots = root_bounds([res.instance for res in missing], [res.limit for res in missing],
+                        seconds=bound_time or None)
     shared = (time.perf_counter() - start) / len(missing)
     for res, (value, dual) in zip(missing, roots):
         started = time.perf_counter()
         incumbent = res.reward if res.feasible else 0.0  # the empty order is always valid
-        if (np.isfinite(value) and bound_time > 0
+        if (np.isfinite(value) and bound_time > shared
                 and value - incumbent > BRANCH_FROM * max(abs(value), abs(incumbent))):
-            branching = branch_bound(res.instance, res.limit, incumbent, bound_time,
+            branching = branch_bound(res.instance, res.limit, incumbent, bound_time - shared,
                                      root=(value, dual))
             value = branching.bound
             res.info["root_bound"], res.info["bound_nodes"] = branching.root, branching.nodes

@@ -293,8 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="budget mode: skip the certified bound on the optimum (bound, gap) "
                    "where the method does not prove one itself")
     p.add_argument("--bound-time", type=_seconds_or_zero, dest="bound_time", default=5.0,
-                   help="seconds of branch and bound per order to tighten the bound where the "
-                   "dual bound is more than 0.1%% above the answer (default 5; 0: none)")
+                   help="seconds per order for the certified bound: the dual search, then "
+                   "branch and bound where the bound is more than 0.1%% above the answer "
+                   "(default 5; 0: the whole dual search, no branching)")
     p.set_defaults(handler=_cmd_solve)
 
     b = sub.add_parser("bench", help="run the methods on the benchmark suite; write tables "

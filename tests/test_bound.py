@@ -96,6 +96,18 @@ def test_batched_bounds_equal_single_ones():
     np.testing.assert_allclose(together, alone, rtol=1e-12)
 
 
+def test_a_stopped_dual_search_is_a_looser_bound_still_valid():
+    from moqlab.relaxations._bound import root_bounds
+    cases = [c for c in moqlab.load_suite("small") if c.mode == "budget" and c.proven][:6]
+    args = ([c.instance for c in cases], [c.limit for c in cases])
+    full = [value for value, _ in root_bounds(*args)]
+    stopped = [value for value, _ in root_bounds(*args, seconds=1e-9)]  # one chunk of steps
+    for case, loose, tight in zip(cases, stopped, full):
+        assert not below(loose, case.optimum), case.name
+        assert loose >= tight - SLACK * abs(tight), case.name
+    assert any(loose > tight * (1 + 1e-6) for loose, tight in zip(stopped, full))
+
+
 @given(budget_problems(max_families=2), st.sampled_from(["empty", "greedy"]))
 @settings(max_examples=30)
 def test_branching_never_cuts_below_the_optimum(problem, incumbent_from):
