@@ -45,6 +45,7 @@ from ..core._kernel import allowance
 from ._lagrange import (best_valid, barred, bisect_price, choose, group_state, per_group,
                         settle, totals)
 
+COVER_HALVINGS = 12  # the path's starting price: a start, not a certificate
 COVER_STEPS = 240  # subgradient steps of (lam, mu)
 COVER_EVERY = 40  # every this many steps, the iterate's order is repaired, shed and filled
 COVER_STEP = 1.0  # eta: the step is eta / sqrt(n + 1), scaled (module docstring)
@@ -98,7 +99,7 @@ def cover_prices(lay, closed, protect, lam0):
 def solve_cover(lay, closed, protect):
     """The best valid order of the coverage-price path for one pattern, each iterate's
     order repaired, shed and filled at its prices: ``(t, closed, ok)``."""
-    lams, mus = cover_prices(lay, closed, protect, bisect_price(lay, closed, protect))
+    lams, mus = cover_prices(lay, closed, protect, bisect_price(lay, closed, protect, COVER_HALVINGS))
 
     def settled(prices):
         profit = cover_priced(lay, *prices)

@@ -69,6 +69,7 @@ PATTERN_CELLS = 4096  # ... and on layouts of at most this many cells [I W]
 EXCHANGE_CELLS = 1024  # the exchange step runs on layouts of at most this many cells [I W]
 SHED_BATCH = 32  # item steps a shed or fill iteration may take together
 SHED_STEPS = 24  # closing evaluations a shed may make
+SHED_PACE = 2.0  # a shed stops when its steps left, at SHED_PACE x its pace, cannot fit
 
 
 # ------------------------------------------------------------------ lookups and totals
@@ -220,9 +221,8 @@ def build(lay, lam, closed, protect):
     return repair(lay, profit, t, closed, protect)
 
 
-def bisect_price(lay, closed, protect):
-    """Smallest ``lam`` (to ``BISECTIONS`` halvings) whose repaired order fits the
-    budget."""
+def bisect_price(lay, closed, protect, halvings=BISECTIONS):
+    """Smallest ``lam`` (to ``halvings`` halvings) whose repaired order fits the budget."""
     ratio = jnp.where(lay.cost > 0, lay.reward / jnp.where(lay.cost > 0, lay.cost, 1.0), 0.0)
     high = 1.01 * jnp.maximum(ratio.max(), 1e-12)
 
@@ -233,7 +233,7 @@ def bisect_price(lay, closed, protect):
         fits = fits_budget(lay, totals(lay, build(lay, mid, closed, protect)[0])[1])
         return jnp.where(fits, low, mid), jnp.where(fits, mid, high)
 
-    _, lam = lax.fori_loop(0, BISECTIONS + 1, halve, (0.0, high))
+    _, lam = lax.fori_loop(0, halvings + 1, halve, (0.0, high))
     return lam
 
 
@@ -364,9 +364,17 @@ def shed(lay, profit, t, closed, protect):
     it is a poor candidate, and each evaluation repairs ``CLOSINGS`` orders).
     ``protect``: groups that must stay open."""
 
+    start_cost = totals(lay, t)[1]
+
     def over(state):
         t, _, stuck, steps = state
-        return ~fits_budget(lay, totals(lay, t)[1]) & ~stuck & (steps < SHED_STEPS)
+        cost = totals(lay, t)[1]
+        # at the pace of the steps so far, the steps left would not shed even a
+        # SHED_PACE-th of the excess: a hopeless candidate, dropped early
+        pace = (start_cost - cost) / jnp.maximum(steps, 1)
+        hopeless = (steps >= 2) & (SHED_PACE * pace * (SHED_STEPS - steps)
+                                   < cost - lay.budget)
+        return ~fits_budget(lay, cost) & ~stuck & (steps < SHED_STEPS) & ~hopeless
 
     def step(state):
         t, closed, _, steps = state
