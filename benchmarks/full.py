@@ -17,23 +17,25 @@ quality    ``moqlab bench`` on every size class of the suite, every method but `
 suite      the suite's optima re-proven: every case ``milp`` proved in the quality step is
            compared with the optimum recorded in the manifest (``suite_optima.csv``)
 highs      ``benchmarks/throughput.py`` on the medium suite: ``greedy``, ``jax-greedy``,
-           ``search`` against plain ``highspy`` (30 s an order) side by side in one process
+           ``search`` against plain ``highspy`` (10 s an order) side by side in one process
            (``highs/``)
 scale      ``benchmarks/scale.py``: one order of about 1,000,000 lines (``scale.csv``)
 milp       ``benchmarks/milp_scaling.py``: how long HiGHS takes to prove optimality by size and
-           MOQ families, 60 s per solve (``milp_scaling.csv``)
+           MOQ families, 30 s per solve (``milp_scaling.csv``)
 paper      ``paper/build.py`` on this folder (``paper.pdf``)
 ========== ===================================================================================
 
 ``full.json`` stamps the run: commit (and whether the tree had uncommitted changes), date,
 machine, library versions, and each step's command, exit status and seconds. The paper's
 inputs (``paper/results/``) change only with ``--paper``, which copies the folder there once
-every step has passed. Not yet timed end to end on the 2-core CI-like machine (its budget is
-90 minutes): a first try, which shared the two cores with another benchmark run throughout,
-was still at ``milp`` on the medium suite after 63 minutes. The quality step now gives
-``milp`` 20 s a case (its proofs are the suite's, re-checked by the ``suite`` step), and
-``moqlab bench`` prints each (method, size) job's time and keeps ``runs.csv`` current as it
-goes, so a run shows where its time went.
+every step has passed.
+
+Time limits are set for the 90-minute budget on the 2-core CI-like machine: ``milp`` gets 10 s
+a case in the quality step (its proofs are the suite's, re-checked by the ``suite`` step),
+``highspy`` 10 s an order, the MILP-scaling solves 30 s. A first try (milp 20 s a case) was
+held for over 25 minutes by one HiGHS run that ignored its time limit
+(``medium-stock-supplier`` at ``mip_feasibility_tolerance = 1e-9``; see
+:mod:`moqlab.exact._milp`).
 """
 
 from __future__ import annotations
@@ -84,14 +86,14 @@ def steps(out: Path) -> dict[str, list[str]]:
         # relax costs 15-80 s an order from the medium size up (a penalty method:
         # benchmarks/results/relax_quality_medium.md) and would take most of the run alone
         "quality": [*moqlab, "bench", "--out", str(out), "--no-progress", "--dfl", "small",
-                    "--milp-time", "20", "--skip", "relax:medium", "--skip", "relax:large"],
+                    "--milp-time", "10", "--skip", "relax:medium", "--skip", "relax:large"],
         "suite": [python, str(Path(__file__)), "--suite-optima", str(out)],
         "highs": [python, "benchmarks/throughput.py", "--size", "medium",
                   "--methods", "highspy,greedy,jax-greedy,search", "--sweep", "",
-                  "--milp-limit", "30",
+                  "--milp-limit", "10",
                   "--out", str(out / "highs")],
         "scale": [python, "benchmarks/scale.py", "--out", str(out / "scale.md")],
-        "milp": [python, "benchmarks/milp_scaling.py", "--time-limit", "60",
+        "milp": [python, "benchmarks/milp_scaling.py", "--time-limit", "30",
                  "--items", "10,30,100,300,1000", "--out", str(out / "milp_scaling.csv")],
         "paper": [python, "paper/build.py", "--results", str(out), "--out",
                   str(out / "paper.pdf")],
