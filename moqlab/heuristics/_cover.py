@@ -99,7 +99,8 @@ def cover_prices(lay, closed, protect, lam0):
 def solve_cover(lay, closed, protect):
     """The best valid order of the coverage-price path for one pattern, each iterate's
     order repaired, shed and filled at its prices: ``(t, closed, ok)``."""
-    lams, mus = cover_prices(lay, closed, protect, bisect_price(lay, closed, protect, COVER_HALVINGS))
+    lams, mus = cover_prices(lay, closed, protect,
+                             bisect_price(lay, closed, protect, COVER_HALVINGS))
 
     def settled(prices):
         profit = cover_priced(lay, *prices)
