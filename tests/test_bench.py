@@ -139,3 +139,21 @@ def test_heuristics_are_not_asked_target_modes_on_container_orders():
     assert eligible("search", case.instance, "budget")
     rows = run_method("greedy", [case])
     assert rows == []
+
+
+def test_the_batch_sweep_stays_within_its_lines():
+    from types import SimpleNamespace
+
+    from moqlab.lab._bench import SWEEP_BATCH_LINES, sweep_batches, sweep_size
+
+    def orders(lines, n=3):
+        return [SimpleNamespace(instance=SimpleNamespace(n_lines=lines)) for _ in range(n)]
+
+    cases = {"tiny": orders(12), "medium": orders(1_500), "large": orders(20_000)}
+    assert sweep_size(["tiny", "medium", "large"], cases) == "medium"
+    assert sweep_size(["large"], cases) == "large"  # nothing smaller: the smallest chosen
+    sizes = [1, 4, 16, 64, 256]
+    assert sweep_batches(sizes, cases["medium"]) == [1, 4, 16]
+    assert sweep_batches(sizes, cases["large"]) == [1]
+    assert sweep_batches(sizes, cases["tiny"]) == sizes
+    assert all(b * 1_500 <= SWEEP_BATCH_LINES for b in sweep_batches(sizes, cases["medium"]))
