@@ -287,7 +287,7 @@ def solve(instance, *, budget=None, min_target=None, max_target=None, method: st
         bound, or else the Lagrangian bound of :func:`moqlab.relaxations.reward_bounds`
         (computed after the method, its time in ``info["bound_seconds"]``, not in
         ``seconds``). ``bound_time`` (default 5) is its time per order: the dual search
-        stops once it is spent (a looser bound, still valid; on orders of about 100,000
+        stops once it is spent (a looser bound, still valid; on orders of about 20,000
         lines and more), and branch and bound over the MOQ groups uses what is left where
         the bound is more than 0.1 % above the answer. ``bound_time=0``: the dual search run
         to its end, no branching. ``False`` skips the Lagrangian bound.

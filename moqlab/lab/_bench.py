@@ -368,14 +368,15 @@ def throughput(method: str, cases: Sequence[BenchCase], batch_sizes: Sequence[in
         chosen = [cases[i % len(cases)] for i in range(size)]
         instances = [c.instance for c in chosen]
         limits = [c.limit for c in chosen]
+        call = lambda: solve_batch(instances, method=method, **{mode: limits},  # noqa: E731
+                                   bound=False, progress=False)
         start = time.perf_counter()
-        solve_batch(instances, method=method, **{mode: limits}, bound=False, progress=False)
+        call()
         first = time.perf_counter() - start
         best = math.inf
         for _ in range(repeats if first <= SLOW_CALL else 1):
             start = time.perf_counter()
-            solve_batch(instances, method=method, **{mode: limits}, bound=False,
-                        progress=False)
+            call()
             best = min(best, time.perf_counter() - start)
         lines = sum(i.n_lines for i in instances)
         rows.append({"method": method, "batch": size, "seconds": best,
