@@ -341,7 +341,9 @@ def attach_bounds(results: Sequence[Result], bound_time: float = BOUND_TIME) -> 
     (stopped once ``bound_time`` seconds per order are spent; 0: run to its end), then,
     where it is more than :data:`BRANCH_FROM` above the reward, branch and bound over the
     MOQ groups for what is left of ``bound_time`` per order, pruning with the result's own
-    reward. An order with few enough prefix orders (:func:`enumerable`) is bounded by its
+    reward. Where the method found the bounds of every pattern of the coarsest groups
+    (``info["pattern_bound"]``, :mod:`moqlab.heuristics._patterns`), the smaller of the two
+    bounds is kept. An order with few enough prefix orders (:func:`enumerable`) is bounded by its
     enumerated optimum instead: exact, and faster than the dual. Times go to
     ``info["bound_seconds"]``, branching figures to ``info["bound_nodes"]`` and
     ``info["root_bound"]``."""
@@ -363,6 +365,9 @@ def attach_bounds(results: Sequence[Result], bound_time: float = BOUND_TIME) -> 
     for res, (value, dual) in zip(missing, roots):
         started = time.perf_counter()
         incumbent = res.reward if res.feasible else 0.0  # the empty order is always valid
+        pattern_bound = res.info.get("pattern_bound")  # search's, as valid and often tighter
+        if pattern_bound is not None and pattern_bound < value:
+            value = pattern_bound
         if (np.isfinite(value) and bound_time > shared
                 and value - incumbent > BRANCH_FROM * max(abs(value), abs(incumbent))):
             branching = branch_bound(res.instance, res.limit, incumbent, bound_time - shared,

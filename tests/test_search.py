@@ -5,6 +5,9 @@ import numpy as np
 from hypothesis import given, settings
 
 import moqlab
+from moqlab.core._kernel import order_totals
+from moqlab.heuristics._patterns import best_patterns, bounds_patterns
+from moqlab.heuristics._search import polish
 from strategies import tiny_problems
 
 FAST = {"budgets": 4}
@@ -51,3 +54,37 @@ def test_search_opens_the_groups_greedy_leaves_shut():
     assert greedy.reward < 0.5 * case.optimum
     assert found.feasible and found.reward >= 0.97 * case.optimum
     assert found.reward <= case.optimum + 1e-6
+
+
+def test_polish_trades_an_order_over_the_budget_into_it():
+    # a and b share an MOQ of 2 units: dropping either line alone breaks it, trading a's line
+    # for b's second line keeps it and fits the budget
+    inst = moqlab.Instance.from_arrays(
+        ["a", "b", "b"], [5.0, 2.0, 1.0], [3.0, 1.0, 1.0],
+        families=[(["s", "s", "s"], [1.0, 1.0, 1.0], [2.0, 2.0, 2.0])])
+    assert polish(inst, np.array([1, 1]), budget=3.0).tolist() == [0, 2]
+    # within a budget of 1 only the empty order is valid, and no single-line move reaches
+    # it from there: the start order comes back, for the caller's check to refuse
+    assert polish(inst, np.array([1, 1]), budget=1.0).tolist() == [1, 1]
+
+
+def test_pattern_bounds_hold_and_their_orders_are_good():
+    # every valid order opens some of the coarsest groups and shuts the rest, so the largest
+    # pattern bound is never below the optimum; the patterns' polished orders alone come
+    # within 1 % of it on most small stock orders (measured: median 99.9 %; 79.5 % and 0 %
+    # on the two t1 orders whose category MOQs bind as well, which the engine's order covers)
+    cases = [c for c in moqlab.load_suite("small") if c.mode == "budget" and c.proven
+             and "stock" in c.name and not c.instance.capacities
+             and bounds_patterns(c.instance)]
+    assert len(cases) >= 5
+    ratios = []
+    for case in cases:
+        found = best_patterns(case.instance, case.limit, incumbent=0.0)
+        assert found.bounds[0] >= case.optimum * (1 - 1e-9), case.name
+        assert found.bounds == sorted(found.bounds, reverse=True)
+        valid = [t for t in (polish(case.instance, take, case.limit) for take in found.takes)
+                 if moqlab.check(case.instance, case.instance.selection_from_take(t),
+                                 budget=case.limit).feasible]
+        ratios.append(max((order_totals(case.instance, t)[0] for t in valid), default=0.0)
+                      / case.optimum)
+    assert np.median(ratios) >= 0.99, ratios

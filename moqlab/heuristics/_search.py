@@ -36,8 +36,15 @@ candidates.
 The engine is deterministic: there is no seed. The compiled engine call cannot be cut by
 ``time_limit``; a passed deadline skips the polish and is reported as ``time_limit``.
 
+**Patterns** (budget mode; :mod:`moqlab.heuristics._patterns`): on orders whose coarsest
+MOQ family has at most ``PATTERN_GROUPS`` multi-item groups (suppliers, typically) and which
+are too large to enumerate, every pattern of those groups (which open, which stay shut) is
+bounded by its own dual function, and the best patterns are solved at their own dual prices
+and polished. The largest pattern bound is itself an upper bound on the optimum
+(``info["pattern_bound"]``), which the certified bound uses when it is the tighter one.
+
 Options: ``budgets`` (8, target modes), ``polish_moves`` (500; 0 turns the polish off),
-``time_limit``.
+``patterns`` (True), ``time_limit``.
 
 Example::
 
@@ -72,12 +79,15 @@ from ._greedy import budget_answer
 from ._jax_greedy import cut_moves, greedy_runs, take_after
 from ._engine import engine
 from ._lagrange import PATTERN_GROUPS
+from ._patterns import best_patterns, bounds_patterns
 
 ENUMERATE_ORDERS = 1 << 18  # orders with at most this many orders are also enumerated
 
 OPTIONS = (
     Option("budgets", int, 8, "target modes: budgets tried around greedy's cut", minimum=1),
     Option("polish_moves", int, 500, "host best-improvement moves (0: no polish)", minimum=0),
+    Option("patterns", bool, True, "budget mode: bound and solve the patterns of the "
+           "coarsest groups (at most 6 of them)"),
     TIME_LIMIT_OPTION,
 )
 
@@ -121,10 +131,12 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     """Best-improvement descent on one order (host, numpy): add the next line of an item,
     remove the last line of an item, or trade (remove the last line of ``i``, add the next
     line of ``j``); each move keeps every group empty or at its threshold and the budget.
-    Stops when no move raises the reward (ties: lower cost). Pairwise trades are skipped for
-    instances above ``POLISH_MAX_ITEMS`` items. Spend and group totals are updated move by
-    move (a move costs O(items), not O(lines)); the final order is verified, and the start
-    order is returned if it were not valid."""
+    Stops when no move raises the reward (ties: lower cost). An order over the budget (whose
+    groups are valid) is first brought into it by the removals and trades that keep every
+    group valid, each losing the least reward per unit of cost saved. Pairwise trades are
+    skipped for instances above ``POLISH_MAX_ITEMS`` items. Spend and group totals are
+    updated move by move (a move costs O(items), not O(lines)); the final order is
+    verified, and the start order is returned if it were not valid."""
     start_take = np.asarray(take, dtype=np.int64)
     take = start_take.copy()
     n, length = instance.n_items, instance.item_length
@@ -166,10 +178,20 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
             oq_add = oq[nxt]
             oq_rem = oq[lst]
             # adding to an open group keeps it valid; a closed group must open at once
-            ok_add &= ~thr[g] | (cnt[g] > 0) | (oq_add >= floor[g])
+            add_ok = ~thr[g] | (cnt[g] > 0) | (oq_add >= floor[g])
             empties = (cnt[g] == 1) & (take == 1)
-            ok_rem &= ~thr[g] | empties | (tot[g] - oq_rem >= floor[g])
-            fam_state.append((g, tot, cnt, thr, floor, oq_add, oq_rem))
+            rem_ok = ~thr[g] | empties | (tot[g] - oq_rem >= floor[g])
+            ok_add &= add_ok
+            ok_rem &= rem_ok
+            fam_state.append((g, tot, thr, floor, oq_add, oq_rem, add_ok, rem_ok))
+        if spent > budget + margin:
+            move = _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add, add_r,
+                                    add_c, pairs)
+            if move is None:
+                break
+            for i, up in move:
+                apply(i, up)
+            continue
         best, best_key = None, (0.0, 0.0)
         # single adds / removes
         gain = np.where(ok_add & (spent + add_c <= budget + margin), add_r, -np.inf)
@@ -181,14 +203,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
         if gain[i] > best_key[0]:
             best, best_key = ("rem", i), (gain[i], -rem_c[i])
         if pairs:
-            valid = ok_rem[:, None] & can_add[None, :]
-            for g, tot, cnt, thr, floor, oq_add, oq_rem in fam_state:
-                same = g[:, None] == g[None, :]
-                after = tot[g][:, None] - oq_rem[:, None] + oq_add[None, :]
-                same_ok = ~thr[g][:, None] | (after >= floor[g][:, None])
-                add_ok = ~thr[g] | (cnt[g] > 0) | (oq_add >= floor[g])
-                valid &= np.where(same, same_ok, add_ok[None, :])
-            np.fill_diagonal(valid, False)
+            valid = _trades(can_rem, can_add, fam_state)
             pair_c = rem_c[:, None] + add_c[None, :]
             pair_r = rem_r[:, None] + add_r[None, :]
             pair_r = np.where(valid & (spent + pair_c <= budget + margin), pair_r, -np.inf)
@@ -206,6 +221,39 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
             apply(where[0], up=False)
             apply(where[1], up=True)
     return take if _valid(instance, take, budget) else start_take
+
+
+def _trades(can_rem, can_add, fam_state) -> np.ndarray:
+    """``[I, I]``: may the last line of ``i`` go and the next line of ``j`` come, every group
+    staying empty or at its threshold? In a group that holds both, only the total after the
+    trade counts (a removal that alone would break the group's MOQ may be traded)."""
+    valid = can_rem[:, None] & can_add[None, :]
+    for g, tot, thr, floor, oq_add, oq_rem, add_ok, rem_ok in fam_state:
+        same = g[:, None] == g[None, :]
+        after = tot[g][:, None] - oq_rem[:, None] + oq_add[None, :]
+        same_ok = ~thr[g][:, None] | (after >= floor[g][:, None])
+        valid &= np.where(same, same_ok, rem_ok[:, None] & add_ok[None, :])
+    np.fill_diagonal(valid, False)
+    return valid
+
+
+def _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add, add_r, add_c, pairs):
+    """The removal or trade (``[(item, up), ...]``) that saves cost, keeps every group valid
+    and loses the least reward per unit of cost saved; ``None`` when there is none."""
+    saved = np.where(ok_rem, -rem_c, 0.0)
+    ratio = np.where(saved > 0, -rem_r / np.where(saved > 0, saved, 1.0), np.inf)
+    i = int(np.argmin(ratio))
+    best, best_ratio = ([(i, False)] if np.isfinite(ratio[i]) else None), ratio[i]
+    if pairs:
+        pair_saved = -(rem_c[:, None] + add_c[None, :])
+        pair_lost = -(rem_r[:, None] + add_r[None, :])
+        ok = _trades(can_rem, can_add, fam_state) & (pair_saved > 0)
+        pair_ratio = np.where(ok, pair_lost / np.where(ok, pair_saved, 1.0), np.inf)
+        flat = int(np.argmin(pair_ratio))
+        if pair_ratio.flat[flat] < best_ratio:
+            i, j = divmod(flat, pair_ratio.shape[1])
+            best = [(i, False), (j, True)]
+    return best
 
 
 # ------------------------------------------------------------------ answers
@@ -230,7 +278,7 @@ def _best_budget_take(instance: Instance, candidates, budget: float):
 
 @float64
 def solve_search_batch(instances: Sequence[Instance], mode: str, limits, budgets: int = 8,
-                       polish_moves: int = 500,
+                       polish_moves: int = 500, patterns: bool = True,
                        time_limit: float | None = None) -> list[Answer]:
     """``search`` on a batch (see the module docstring). ``time_limit`` bounds the whole
     call: the compiled greedy and engine calls are not cut, a passed deadline stops the
@@ -281,6 +329,9 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, budgets
         if mode == "budget":
             best = _best_budget_take(inst, extra[b] + [t for _, t in found_by[b]], float(lim))
             best = _polished(inst, best, float(lim), polish_moves, deadline)
+            if (patterns and bounds_patterns(inst) and order_count(inst) > ENUMERATE_ORDERS
+                    and not deadline.passed()):  # (an enumerated order is already optimal)
+                best = _pattern_answer(inst, best, float(lim), polish_moves, deadline, info)
             answers.append(_stopped(Answer(best, "feasible", "", info), deadline))
             continue
         cands = list(extra[b])
@@ -300,6 +351,18 @@ def _enumerated(instance: Instance, budget: float):
         return None
     index, reward, _, _ = enumerate_orders(instance, budget=budget)
     return decode(index[[int(np.argmax(reward))]], instance.item_length + 1)[0]
+
+
+def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadline: Deadline,
+                    info: dict):
+    """The better (verified) of ``best`` and the polished orders of the best patterns of the
+    coarsest groups (:func:`moqlab.heuristics._patterns.best_patterns`); ``info`` gains the
+    patterns solved and the best pattern bound."""
+    found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline)
+    info["patterns_solved"] = found.solved
+    info["pattern_bound"] = found.bounds[0] if found.bounds else None
+    polished = [polish(instance, take, budget, max(moves, 1), deadline) for take in found.takes]
+    return _best_budget_take(instance, [best] + polished, budget)
 
 
 def _polished(instance: Instance, take, budget: float, moves: int, deadline: Deadline):

@@ -1,0 +1,139 @@
+"""Patterns of the coarsest groups, bounded one by one and solved at their own dual prices
+(part of ``search``, for orders with few coarse groups).
+
+A *pattern* opens some of the coarsest multi-item groups (their MOQ must be met) and closes
+the rest (:func:`moqlab.heuristics._lagrange.patterns_of`): every valid order belongs to
+exactly one pattern. For each pattern ``p`` the dual function of the bound
+(:func:`moqlab.relaxations._bound.dual_bound`, with the pattern as a branch state) gives
+
+* a **bound** ``U_p``: no order of pattern ``p`` earns more, so ``max_p U_p`` bounds the
+  optimum, and a pattern with ``U_p`` at most an order already found holds nothing better;
+* **prices** ``(lam_p, mu_p)``: the budget price and, for each open group, the price of its
+  coverage, so an item's priced profit is ``R - lam_p C + mu_p Q``. On orders whose MOQs
+  take most of the budget (the open groups' thresholds met almost exactly), these prices are
+  what the engine's own coverage-price path (:mod:`moqlab.heuristics._cover`) approaches
+  without reaching.
+
+Patterns are solved best bound first, at most ``PATTERN_SOLVES`` of them and only while their
+bound exceeds the best order found: every item takes its best prefix at ``(lam_p f, mu_p)``
+for ``f`` in ``PATTERN_SPREAD`` (a higher budget price leaves room for the integer rounding),
+the order is repaired, shed and filled (:func:`moqlab.heuristics._lagrange.settle`), and the
+host polish (:func:`moqlab.heuristics._search.polish`) first trades it into the budget where
+the shed could not, keeping every MOQ, then improves it.
+
+Measured on ``medium-stock-supplier`` (1,996 lines, 6 suppliers with MOQs in money, the
+budget 4 % below the MOQs of the best pattern at list value): the engine's order is 16 % off
+HiGHS's; the best pattern's bound is 6,360 (the root bound 6,435) and its order 6,322, within
+0.22 % of HiGHS's 6,336 (20 s), the next pattern's bound 5,723.
+
+Example::
+
+    >>> import moqlab
+    >>> inst = moqlab.Instance.from_arrays(
+    ...     ["a", "b", "c", "d"], [4.0, 4.0, 5.0, 1.0], [2.0, 2.0, 3.0, 1.0],
+    ...     families=[(["s", "s", "t", "t"], [1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0])])
+    >>> found = best_patterns(inst, 4.0, incumbent=6.0)  # an order worth 6 is known
+    >>> [round(b, 2) for b in found.bounds], found.solved  # s open, t open, both shut
+    ([8.0, 6.0, 0.0], 1)
+    >>> found.takes[0].tolist()
+    [1, 1, 0, 0]
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..core._clock import Deadline
+from ..core._instance import Instance
+from ..core._layout import Layout, layout_sizes, multi_groups, prefix_layout
+from ..core._precision import float64
+from ..relaxations._bound import NODE_TEMPERATURE, dual_bound, splittable
+from ._cover import cover_choice, cover_priced
+from ._lagrange import PATTERN_GROUPS, may_fit, patterns_of, settle
+
+PATTERN_STEPS = 200  # dual search steps per pattern bound
+REFINE_STEPS = 300  # more steps for a pattern about to be solved, from its bound's point
+PATTERN_SOLVES = 4  # patterns solved at most, best bound first
+PATTERN_SPREAD = (1.0, 1.03, 1.06, 1.1, 1.15, 1.2, 1.3, 1.45)  # times the pattern's lam
+PATTERN_BOUND_CELLS = 1 << 15  # patterns are bounded on layouts of at most this many cells
+SAME_REWARD = 1e-7  # a bound this close (relative) to the incumbent is its rounding allowance
+
+
+class Patterns(NamedTuple):
+    """What :func:`best_patterns` found: ``takes`` (the orders of the solved patterns, each
+    repaired, shed and filled; not yet verified), ``bounds`` (each pattern's bound, best
+    first; patterns that cannot fit the budget are left out), ``solved`` (patterns solved)."""
+
+    takes: list
+    bounds: list
+    solved: int
+
+
+def _states(lay: Layout):
+    """``[P, K, G]`` branch states (``+1`` open, ``-1`` closed, ``0`` free) of every pattern
+    of the coarsest groups, and which patterns are distinct and may fit the budget."""
+    closed, protect, distinct = patterns_of(lay, PATTERN_GROUPS)
+    closed, protect, distinct = closed[1:], protect[1:], distinct[1:]  # row 0: no pattern
+    state = protect.astype(jnp.int8) - closed.astype(jnp.int8)
+    return state, distinct & may_fit(lay, protect)
+
+
+@jax.jit
+def _pattern_bounds(lay: Layout):
+    state, wanted = _states(lay)
+    values, duals = jax.vmap(lambda s: dual_bound(lay, PATTERN_STEPS, s))(state)
+    return jnp.where(wanted, values, -jnp.inf), state, duals
+
+
+@jax.jit
+def _pattern_orders(lay: Layout, state, dual):
+    """The settled order at every price of ``PATTERN_SPREAD`` (``[S, I]``)."""
+    protect, closed = state > 0, state < 0
+    dual = dual_bound(lay, REFINE_STEPS, state, dual, NODE_TEMPERATURE)[1]
+    nu = jnp.where(splittable(lay), dual.nu, 0.0)
+    mu = jax.vmap(lambda share, group: jax.ops.segment_sum(share, group, lay.floor.shape[1]))(
+        nu, lay.group)
+    mu = jnp.where(protect, mu, 0.0)  # free groups: their split prices are no coverage price
+
+    def at(scale):
+        profit = cover_priced(lay, dual.lam * scale, mu)
+        return settle(lay, profit, cover_choice(lay, profit, mu, closed, protect), closed,
+                      protect)[0]
+
+    return jax.lax.map(at, jnp.asarray(PATTERN_SPREAD, dtype=lay.reward.dtype))
+
+
+def bounds_patterns(instance: Instance) -> bool:
+    """Does :func:`best_patterns` apply to ``instance``: a family with at least one and at
+    most ``PATTERN_GROUPS`` multi-item groups with an MOQ, on a layout of at most
+    ``PATTERN_BOUND_CELLS`` cells?"""
+    counts = [int(multi_groups(fam).sum()) for fam in instance.families]
+    if not any(counts) or min(c for c in counts if c) > PATTERN_GROUPS:
+        return False
+    items, width = layout_sizes(instance)[:2]
+    return items * width <= PATTERN_BOUND_CELLS
+
+
+@float64
+def best_patterns(instance: Instance, budget: float, incumbent: float,
+                  deadline: Deadline | None = None) -> Patterns:
+    """Bound every pattern of ``instance``'s coarsest groups at ``budget`` and solve those
+    whose bound exceeds ``incumbent`` (the reward of a valid order), best first, at most
+    ``PATTERN_SOLVES`` (module docstring). Stops solving once ``deadline`` has passed."""
+    lay = Layout(*(jnp.asarray(part) for part in prefix_layout(instance, budget)))
+    values, states, duals = jax.device_get(_pattern_bounds(lay))
+    order = [int(p) for p in np.argsort(-values, kind="stable") if np.isfinite(values[p])]
+    takes, solved = [], 0
+    for p in order[:PATTERN_SOLVES]:
+        if (values[p] <= incumbent + SAME_REWARD * max(abs(incumbent), 1.0)
+                or (deadline is not None and deadline.stop_if_passed())):
+            break
+        dual = jax.tree_util.tree_map(lambda part: part[p], duals)
+        found = np.asarray(jax.device_get(_pattern_orders(lay, states[p], dual)))
+        takes.extend(row[:instance.n_items].astype(np.int64) for row in found)
+        solved += 1
+    return Patterns(takes, [float(values[p]) for p in order], solved)
