@@ -72,7 +72,7 @@ def test_pattern_bounds_hold_and_their_orders_are_good():
     # every valid order opens some of the coarsest groups and shuts the rest, so the largest
     # pattern bound is never below the optimum; the patterns' polished orders alone come
     # within 1 % of it on most small stock orders (measured: median 99.9 %; 79.5 % and 0 %
-    # on the two t1 orders whose category MOQs bind as well, which the engine's order covers)
+    # on the two t1 orders whose category MOQs bind as well, where the engine is 20 % off)
     cases = [c for c in moqlab.load_suite("small") if c.mode == "budget" and c.proven
              and "stock" in c.name and not c.instance.capacities
              and bounds_patterns(c.instance)]

@@ -357,12 +357,15 @@ def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadlin
                     info: dict):
     """The better (verified) of ``best`` and the polished orders of the best patterns of the
     coarsest groups (:func:`moqlab.heuristics._patterns.best_patterns`); ``info`` gains the
-    patterns solved and the best pattern bound."""
+    patterns solved, the largest pattern bound and the stage's seconds."""
+    started = time.perf_counter()
     found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline)
     info["patterns_solved"] = found.solved
     info["pattern_bound"] = found.bounds[0] if found.bounds else None
     polished = [polish(instance, take, budget, max(moves, 1), deadline) for take in found.takes]
-    return _best_budget_take(instance, [best] + polished, budget)
+    best = _best_budget_take(instance, [best] + polished, budget)
+    info["pattern_seconds"] = time.perf_counter() - started
+    return best
 
 
 def _polished(instance: Instance, take, budget: float, moves: int, deadline: Deadline):
