@@ -68,7 +68,7 @@ from ..core._clock import TIME_LIMIT_OPTION, Deadline
 from ..core._dense import same_shape_groups
 from ..core._frontier import pick_candidate
 from ..core._instance import Instance
-from ..core._kernel import allowance, group_totals, moq_floor, order_totals
+from ..core._kernel import allowance, order_totals
 from ..core._layout import Layout, layout_sizes, multi_groups, prefix_layout
 from ..core._options import Option
 from ..core._orders import decode, enumerate_orders, order_count
@@ -128,109 +128,115 @@ POLISH_MAX_ITEMS = 4096  # pairwise swaps are [I, I]: skipped above this size
 
 def polish(instance: Instance, take, budget: float, max_moves: int = 500,
            deadline: Deadline | None = None) -> np.ndarray:
-    """Best-improvement descent on one order (host, numpy): add the next line of an item,
-    remove the last line of an item, or trade (remove the last line of ``i``, add the next
-    line of ``j``); each move keeps every group empty or at its threshold and the budget.
-    Stops when no move raises the reward (ties: lower cost). An order over the budget (whose
-    groups are valid) is first brought into it by the removals and trades that keep every
-    group valid, each losing the least reward per unit of cost saved. Pairwise trades are
-    skipped for instances above ``POLISH_MAX_ITEMS`` items. Spend and group totals are
-    updated move by move (a move costs O(items), not O(lines)); the final order is
-    verified, and the start order is returned if it were not valid."""
+    """Best-improvement descent on one order (host, numpy) over the allowed prefixes of the
+    layout (:mod:`moqlab.core._layout`, per-SKU minimums folded in): raise an item to its
+    next allowed prefix, lower it to its previous one (0 included: an item at its SKU
+    minimum leaves at once), or trade (lower ``i``, raise ``j``); each move keeps every
+    group empty or at its threshold and the budget. Stops when no move raises the reward
+    (ties: lower cost). An order over the budget (whose groups are valid) is first brought
+    into it by the lowerings and trades that keep every group valid, each losing the least
+    reward per unit of cost saved. Pairwise trades are skipped for instances above
+    ``POLISH_MAX_ITEMS`` items. Group totals are updated move by move (a move costs
+    O(items), not O(lines)); the final order is verified, and the start order is returned
+    if it were not valid."""
     start_take = np.asarray(take, dtype=np.int64)
     take = start_take.copy()
-    n, length = instance.n_items, instance.item_length
-    start = instance.item_start
+    n = instance.n_items
+    lay = prefix_layout(instance, budget)
+    reward, cost, allowed = lay.reward[:n], lay.cost[:n], lay.allowed[:n]
+    contrib, group = lay.contrib[:, :n], lay.group[:, :n]
+    floor, binds = lay.floor, lay.floor > 0
+    rows = np.arange(n)
+    width = allowed.shape[1]
+    position = np.arange(width)
     margin = allowance(budget)
-    fams = [(fam.item_group, fam.oq, moq_floor(fam.moq), fam.moq > 0) for fam in instance.families]
     pairs = n <= POLISH_MAX_ITEMS
-    selected = instance.selection_from_take(take)
-    spent = float(instance.cost[selected].sum())
-    totals = [total for total, _ in group_totals(instance, selected)]
-    counts = [np.bincount(group, weights=take > 0, minlength=floor.size)
-              for group, _, floor, _ in fams]
-
-    def apply(i: int, up: bool) -> None:
-        nonlocal spent
-        line = start[i] + (take[i] if up else take[i] - 1)
-        sign = 1.0 if up else -1.0
-        spent += sign * instance.cost[line]
-        opened_or_closed = take[i] == 0 if up else take[i] == 1
-        for (group, oq, _, _), tot, cnt in zip(fams, totals, counts):
-            tot[group[i]] += sign * oq[line]
-            cnt[group[i]] += sign * opened_or_closed
-        take[i] += 1 if up else -1
+    n_fams = floor.shape[0]
+    fam_rows = np.arange(n_fams)[:, None]
+    total = np.zeros(floor.shape)
+    count = np.zeros(floor.shape)
+    for k in range(n_fams):
+        total[k] = np.bincount(group[k], weights=contrib[k, rows, take], minlength=floor.shape[1])
+        count[k] = np.bincount(group[k], weights=take > 0, minlength=floor.shape[1])
 
     for _ in range(max_moves):
         if deadline is not None and deadline.stop_if_passed():
             break
-        can_add = take < length
-        nxt = start[:-1] + np.minimum(take, length - 1)
-        can_rem = take > 0
-        lst = start[:-1] + np.maximum(take - 1, 0)
-        add_r = np.where(can_add, instance.reward[nxt], -np.inf)
-        add_c = np.where(can_add, instance.cost[nxt], np.inf)
-        rem_r = np.where(can_rem, -instance.reward[lst], -np.inf)
-        rem_c = np.where(can_rem, -instance.cost[lst], np.inf)
-        ok_add, ok_rem = can_add.copy(), can_rem.copy()
-        fam_state = []
-        for (g, oq, floor, thr), tot, cnt in zip(fams, totals, counts):
-            oq_add = oq[nxt]
-            oq_rem = oq[lst]
-            # adding to an open group keeps it valid; a closed group must open at once
-            add_ok = ~thr[g] | (cnt[g] > 0) | (oq_add >= floor[g])
-            empties = (cnt[g] == 1) & (take == 1)
-            rem_ok = ~thr[g] | empties | (tot[g] - oq_rem >= floor[g])
-            ok_add &= add_ok
-            ok_rem &= rem_ok
-            fam_state.append((g, tot, thr, floor, oq_add, oq_rem, add_ok, rem_ok))
+        above = allowed & (position[None, :] > take[:, None])
+        below = allowed & (position[None, :] < take[:, None])
+        up = np.where(above.any(axis=1), np.argmax(above, axis=1), take)
+        down = np.where(below.any(axis=1), width - 1 - np.argmax(below[:, ::-1], axis=1), take)
+        can_add, can_rem = up > take, down < take
+        here_r, here_c = reward[rows, take], cost[rows, take]
+        add_r = np.where(can_add, reward[rows, up] - here_r, -np.inf)
+        add_c = np.where(can_add, cost[rows, up] - here_c, np.inf)
+        rem_r = np.where(can_rem, reward[rows, down] - here_r, -np.inf)
+        rem_c = np.where(can_rem, cost[rows, down] - here_c, np.inf)
+        here_q = contrib[:, rows, take]
+        add_q = contrib[:, rows, up] - here_q     # [K, I]
+        rem_q = here_q - contrib[:, rows, down]   # [K, I], what a lowering takes away
+        g_tot, g_cnt = total[fam_rows, group], count[fam_rows, group]
+        g_floor, g_binds = floor[fam_rows, group], binds[fam_rows, group]
+        # raising into an open group keeps it valid; a closed group must open at its MOQ
+        add_ok = ~g_binds | (g_cnt > 0) | (add_q >= g_floor)
+        empties = (g_cnt == 1) & (down == 0)[None, :]
+        rem_ok = ~g_binds | empties | (g_tot - rem_q >= g_floor)
+        ok_add = can_add & add_ok.all(axis=0)
+        ok_rem = can_rem & rem_ok.all(axis=0)
+        fam_state = [(group[k], total[k], binds[k], floor[k], add_q[k], rem_q[k], add_ok[k],
+                      rem_ok[k]) for k in range(n_fams)]
+        spent = float(here_c.sum())
         if spent > budget + margin:
             move = _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add, add_r,
                                     add_c, pairs)
-            if move is None:
-                break
-            for i, up in move:
-                apply(i, up)
-            continue
-        best, best_key = None, (0.0, 0.0)
-        # single adds / removes
-        gain = np.where(ok_add & (spent + add_c <= budget + margin), add_r, -np.inf)
-        i = int(np.argmax(gain))
-        if gain[i] > best_key[0]:
-            best, best_key = ("add", i), (gain[i], -add_c[i])
-        gain = np.where(ok_rem, rem_r, -np.inf)
-        i = int(np.argmax(gain))
-        if gain[i] > best_key[0]:
-            best, best_key = ("rem", i), (gain[i], -rem_c[i])
-        if pairs:
-            valid = _trades(can_rem, can_add, fam_state)
-            pair_c = rem_c[:, None] + add_c[None, :]
-            pair_r = rem_r[:, None] + add_r[None, :]
-            pair_r = np.where(valid & (spent + pair_c <= budget + margin), pair_r, -np.inf)
-            flat = int(np.argmax(pair_r))
-            if pair_r.flat[flat] > best_key[0] + 1e-12:
-                best = ("swap", divmod(flat, n))
-        if best is None:
-            break
-        kind, where = best
-        if kind == "add":
-            apply(where, up=True)
-        elif kind == "rem":
-            apply(where, up=False)
         else:
-            apply(where[0], up=False)
-            apply(where[1], up=True)
+            move = _best_gain(ok_add, ok_rem, add_r, add_c, rem_r, rem_c, fam_state, can_rem,
+                              can_add, pairs, budget + margin - spent)
+        if move is None:
+            break
+        for i, raise_it in move:
+            new = up[i] if raise_it else down[i]
+            for k in range(n_fams):
+                g = group[k, i]
+                total[k, g] += contrib[k, i, new] - contrib[k, i, take[i]]
+                count[k, g] += float(new > 0) - float(take[i] > 0)
+            take[i] = new
     return take if _valid(instance, take, budget) else start_take
 
 
+def _best_gain(ok_add, ok_rem, add_r, add_c, rem_r, rem_c, fam_state, can_rem, can_add,
+               pairs, room):
+    """The raise, lowering or trade that keeps every group valid and fits ``room`` (the
+    budget left) with the largest reward gain (ties: the lower cost); ``None`` when no move
+    gains."""
+    best, best_key = None, (0.0, 0.0)
+    gain = np.where(ok_add & (add_c <= room), add_r, -np.inf)
+    i = int(np.argmax(gain))
+    if gain[i] > best_key[0]:
+        best, best_key = [(i, True)], (gain[i], -add_c[i])
+    gain = np.where(ok_rem, rem_r, -np.inf)
+    i = int(np.argmax(gain))
+    if gain[i] > best_key[0]:
+        best, best_key = [(i, False)], (gain[i], -rem_c[i])
+    if pairs:
+        valid = _trades(can_rem, can_add, fam_state)
+        pair_c = rem_c[:, None] + add_c[None, :]
+        pair_r = np.where(valid & (pair_c <= room), rem_r[:, None] + add_r[None, :], -np.inf)
+        flat = int(np.argmax(pair_r))
+        if pair_r.flat[flat] > best_key[0] + 1e-12:
+            i, j = divmod(flat, pair_r.shape[1])
+            best = [(i, False), (j, True)]
+    return best
+
+
 def _trades(can_rem, can_add, fam_state) -> np.ndarray:
-    """``[I, I]``: may the last line of ``i`` go and the next line of ``j`` come, every group
-    staying empty or at its threshold? In a group that holds both, only the total after the
-    trade counts (a removal that alone would break the group's MOQ may be traded)."""
+    """``[I, I]``: may ``i`` be lowered and ``j`` raised, every group staying empty or at its
+    threshold? In a group that holds both, only the total after the trade counts (a
+    lowering that alone would break the group's MOQ may be traded)."""
     valid = can_rem[:, None] & can_add[None, :]
-    for g, tot, thr, floor, oq_add, oq_rem, add_ok, rem_ok in fam_state:
+    for g, tot, thr, floor, add_q, rem_q, add_ok, rem_ok in fam_state:
         same = g[:, None] == g[None, :]
-        after = tot[g][:, None] - oq_rem[:, None] + oq_add[None, :]
+        after = tot[g][:, None] - rem_q[:, None] + add_q[None, :]
         same_ok = ~thr[g][:, None] | (after >= floor[g][:, None])
         valid &= np.where(same, same_ok, rem_ok[:, None] & add_ok[None, :])
     np.fill_diagonal(valid, False)
@@ -238,8 +244,8 @@ def _trades(can_rem, can_add, fam_state) -> np.ndarray:
 
 
 def _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add, add_r, add_c, pairs):
-    """The removal or trade (``[(item, up), ...]``) that saves cost, keeps every group valid
-    and loses the least reward per unit of cost saved; ``None`` when there is none."""
+    """The lowering or trade (``[(item, raised), ...]``) that saves cost, keeps every group
+    valid and loses the least reward per unit of cost saved; ``None`` when there is none."""
     saved = np.where(ok_rem, -rem_c, 0.0)
     ratio = np.where(saved > 0, -rem_r / np.where(saved > 0, saved, 1.0), np.inf)
     i = int(np.argmin(ratio))
