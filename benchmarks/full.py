@@ -127,6 +127,24 @@ def suite_optima(out: Path) -> pd.DataFrame:
     return table
 
 
+def requality(out: Path) -> None:
+    """Derive the quality step's tables and figures in ``out`` again from its ``runs.csv``
+    (:func:`moqlab.lab._bench.write_quality`) and stamp ``full.json`` with the commit that
+    did it: the measurements stay those of the run, the references and gaps are this
+    commit's."""
+    from moqlab.lab._bench import write_quality
+
+    write_quality(pd.read_csv(out / "runs.csv"), out)
+    stamp_path = out / "full.json"
+    if stamp_path.exists():
+        stamp = json.loads(stamp_path.read_text())
+        commit, dirty = _commit()
+        stamp.setdefault("requality", []).append(
+            {"commit": commit, "uncommitted_changes": dirty,
+             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="results folder (default: a fresh "
@@ -136,7 +154,13 @@ def main(argv=None) -> int:
     parser.add_argument("--paper", action="store_true",
                         help="when every step passed, copy the folder to paper/results/")
     parser.add_argument("--suite-optima", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--requality", type=Path, metavar="FOLDER",
+                        help="derive a run's quality tables and figures again from its "
+                             "runs.csv (after a change of the reference rule); solves nothing")
     args = parser.parse_args(argv)
+    if args.requality:
+        requality(args.requality)
+        return 0
     if args.suite_optima:
         suite_optima(args.suite_optima)
         return 0

@@ -77,6 +77,21 @@ def test_fill_reference_uses_this_runs_proven_optima_only():
     assert math.isnan(greedy.loc["c2", "gap"])      # infeasible answers have no gap
 
 
+def test_an_unproven_reference_is_the_best_known_order():
+    # HiGHS stopped without an order (recorded best 0): the gaps are measured against the
+    # best verified order of the run, never against 0, and an infeasible answer counts not
+    row = {"case": "c3", "family": "f", "size": "s", "mode": "budget", "lines": 10,
+           "items": 5, "optimum": 0.0, "proven": False, "gap": math.nan, "seconds": 1.0}
+    runs = fill_reference(pd.DataFrame([
+        {**row, "method": "milp", "reward": 4.0, "feasible": True, "status": "time_limit"},
+        {**row, "method": "search", "reward": 5.0, "feasible": True, "status": "feasible"},
+        {**row, "method": "greedy", "reward": 9.0, "feasible": False, "status": "infeasible"},
+    ])).set_index("method")
+    assert (runs["optimum"] == 5.0).all() and not runs["proven"].any()
+    assert runs.loc["milp", "gap"] == pytest.approx(0.2)
+    assert runs.loc["search", "gap"] == 0.0
+
+
 def test_summarise_counts_speed_and_feasibility():
     table = summarise(fill_reference(_runs()), "test machine").set_index("method")
     assert table.loc["greedy", "instances"] == 2

@@ -61,6 +61,7 @@ from ..core._kernel import allowance
 SPREAD = (1.0, 0.97, 0.93, 0.88, 0.8, 0.72, 0.65, 0.55, 0.45, 0.3, 0.15, 0.0)  # times lam*
 BISECTIONS = 30
 GROUP_PASSES = 2
+GROUP_WORK = 1 << 27  # group flips times layout cells [I W]: the group search's work cap
 REPAIR_ROUNDS = 64  # family rounds of a repair before the closing pass
 CLOSINGS = 8  # group closings a shed step evaluates with their repair cascade
 PATTERN_GROUPS = 6  # orders with at most this many multi-item groups try all patterns
@@ -499,7 +500,10 @@ def _flip(lay, lam, t, closed, k, g):
 
 def group_search(lay, lam, t, closed):
     """Up to ``GROUP_PASSES`` passes of single group flips, each kept when it raises the
-    reward, until a whole pass's worth of flips in a row gains nothing."""
+    reward, until a whole pass's worth of flips in a row gains nothing, and at most
+    ``GROUP_WORK / (I W)`` flips: a flip repairs, sheds and fills the whole order, so on an
+    order of 1,000,000 lines (7,000 groups) two passes would take the better part of an hour
+    (the orders of the suite, up to 65,536 cells, are never capped)."""
     n_fams, n_groups = lay.floor.shape
     ranked = jnp.argsort(jnp.argsort(coarse_order(lay)))  # rank of each family
     key = jnp.where(lay.floor > 0, ranked[:, None] * n_groups + jnp.arange(n_groups), -1)
@@ -517,9 +521,10 @@ def group_search(lay, lam, t, closed):
                 jnp.where(better, shut, closed))
 
     # a full round of flips without a gain ends the search (the next round would repeat it)
+    max_flips = max(1, GROUP_WORK // lay.reward.size)
     _, _, t, closed = lax.while_loop(
-        lambda s: (s[0] < GROUP_PASSES * n_slots) & (s[1] < n_slots), visit,
-        (0, 0, t, closed))
+        lambda s: (s[0] < jnp.minimum(GROUP_PASSES * n_slots, max_flips)) & (s[1] < n_slots),
+        visit, (0, 0, t, closed))
     return t, closed
 
 

@@ -211,16 +211,24 @@ def run_method(method: str, cases: Sequence[BenchCase], quick: bool = True,
 
 
 def fill_reference(runs: pd.DataFrame) -> pd.DataFrame:
-    """Cases without a reference value take the reward of this run's exact answers
-    (``milp`` or ``enumerate`` with status ``optimal``), and their gaps are recomputed."""
+    """Cases without a proven optimum take the reward of this run's exact answers (``milp``
+    or ``enumerate`` with status ``optimal``), or else the best known value: the larger of
+    the recorded one and the best verified reward of this run (a recorded best of 0, where
+    HiGHS found no order, would make every gap a large negative number); their gaps are
+    recomputed."""
     runs = runs.copy()
     runs["optimum"] = runs["optimum"].astype(np.float64)
+    runs["proven"] = runs["proven"].fillna(False).astype(bool)
     exact = runs[runs["method"].isin(["milp", "enumerate"]) & (runs["status"] == "optimal")]
     proven = exact.groupby("case")["reward"].first()
-    missing = runs["optimum"].isna() & runs["case"].isin(proven.index)
+    missing = ~runs["proven"] & runs["case"].isin(proven.index)
     if missing.any():
         runs.loc[missing, "optimum"] = runs.loc[missing, "case"].map(proven).astype(np.float64)
         runs.loc[missing, "proven"] = True
+    best = runs[runs["feasible"].astype(bool)].groupby("case")["reward"].max()
+    known = ~runs["proven"] & runs["case"].isin(best.index)
+    runs.loc[known, "optimum"] = np.fmax(runs.loc[known, "optimum"],
+                                         runs.loc[known, "case"].map(best).astype(np.float64))
     runs["gap"] = [relative_gap(r, z) if ok else math.nan
                    for r, z, ok in zip(runs["reward"], runs["optimum"], runs["feasible"])]
     return runs
@@ -527,6 +535,24 @@ def plot_highs_time(runs: pd.DataFrame, path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ driver
+def write_quality(runs: pd.DataFrame, out) -> None:
+    """From the runs (one row per case and method, ``machine`` set): the references and
+    gaps (:func:`fill_reference`), then ``runs.csv``, ``table.csv``, ``table.md``,
+    ``summary.csv``, ``worse_than_roundup.csv``, ``gap_vs_time.png`` and ``highs_time.png``
+    in ``out``. Rerun on a report's own ``runs.csv`` (``benchmarks/full.py --requality``),
+    it derives them again without solving anything."""
+    out = Path(out)
+    runs = fill_reference(runs)
+    table = summarise(runs, str(runs["machine"].iloc[0]))
+    runs.to_csv(out / "runs.csv", index=False)
+    table.to_csv(out / "table.csv", index=False)
+    summarise_by_size(runs).to_csv(out / "summary.csv", index=False)
+    worse_than_naive(runs).to_csv(out / "worse_than_roundup.csv", index=False)
+    (out / "table.md").write_text(markdown_table(table))
+    plot_gap_vs_time(runs, out / "gap_vs_time.png")
+    plot_highs_time(runs, out / "highs_time.png")
+
+
 def plan(quick: bool, sizes: Sequence[str] | None = None,
          method_names: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
     """The sizes and methods a run covers (quick: the smallest size only)."""
@@ -587,9 +613,7 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
     runs = pd.DataFrame(rows)
     if runs.empty:
         raise MOQInputError("no benchmark case could be solved (no cases for these sizes?)")
-    runs = fill_reference(runs)
     runs["machine"] = label
-    table = summarise(runs, label)
 
     swept = sweep_size(chosen_sizes, cases)
     through_cases = throughput_cases(cases[swept])
@@ -616,16 +640,10 @@ def run_bench(out, quick: bool = False, sizes: Sequence[str] | None = None,
                  "skipped": skipped,
                  "source": "suite" if suite_available() else "pisinger"})
     paths = {name: out / name for name in REPORT_FILES if name != "dfl.csv"}
-    runs.to_csv(paths["runs.csv"], index=False)
-    table.to_csv(paths["table.csv"], index=False)
-    summarise_by_size(runs).to_csv(paths["summary.csv"], index=False)
-    worse_than_naive(runs).to_csv(paths["worse_than_roundup.csv"], index=False)
-    paths["table.md"].write_text(markdown_table(table))
+    write_quality(runs, out)
     through.to_csv(paths["throughput.csv"], index=False)
     paths["machine.json"].write_text(json.dumps(info, indent=2) + "\n")
-    plot_gap_vs_time(runs, paths["gap_vs_time.png"])
     plot_throughput(through, paths["throughput.png"])
-    plot_highs_time(runs, paths["highs_time.png"])
     if dfl is not None:
         paths["dfl.csv"] = out / "dfl.csv"
         dfl.to_csv(paths["dfl.csv"], index=False)
