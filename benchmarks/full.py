@@ -32,17 +32,16 @@ every step has passed.
 
 Time limits are set for the 90-minute budget on the 2-core CI-like machine: ``milp`` gets 10 s
 a case in the quality step (its proofs are the suite's, re-checked by the ``suite`` step),
-``highspy`` 10 s an order, the MILP-scaling solves 30 s. Not yet timed end to end:
-
-* a first try (milp 20 s a case) was held for over 25 minutes by one HiGHS run that ignored
-  its time limit (``medium-stock-supplier`` at ``mip_feasibility_tolerance = 1e-9``; see
-  :mod:`moqlab.exact._milp`);
-* a second (227b90a) ran the quality step's solves in 38 minutes (tiny 2, small 4, medium 16,
-  large 17; ``search`` on large alone 8.6), then its batch sweep ran every batch size up to
-  256 on the large orders with the certified bound: 75 s a call for ``greedy`` on 4 orders, so
-  the sweep alone would have taken hours. It was stopped; the sweep now draws its orders from
-  the largest size of at most 5,000 lines an order, keeps batches under 40,000 lines, times the
-  method without its bound, and leaves out the methods skipped at that size.
+``highspy`` 10 s an order, the MILP-scaling solves 30 s. Timed end to end at a036e09 (the
+machine to itself): quality 2,088 s, suite 1 s, highs 458 s, milp 68 s, paper 1 s (43.6
+minutes), and scale stopped by hand after 955 s: ``search`` on the 1,000,000-line order was
+still inside its compiled engine call after 15 minutes (the engine was rebuilt after the
+21.7 s of ``benchmarks/results/scale.md`` and never timed at that size). Earlier tries: one was
+held for over 25 minutes by a HiGHS run that ignored its time limit (``medium-stock-supplier``
+at ``mip_feasibility_tolerance = 1e-9``; see :mod:`moqlab.exact._milp`); one ran its batch
+sweep over every batch size up to 256 on the large orders with the certified bound (the sweep
+now draws its orders from the largest size of at most 5,000 lines an order, keeps batches
+under 40,000 lines and times the method without its bound).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 A *pattern* opens some of the coarsest multi-item groups (their MOQ must be met) and closes
 the rest (:func:`moqlab.heuristics._lagrange.patterns_of`): every valid order belongs to
 exactly one pattern. For each pattern ``p`` the dual function of the bound
-(:func:`moqlab.relaxations._bound.dual_bound`, with the pattern as a branch state) gives
+(:func:`moqlab.core._dual.dual_bound`, with the pattern as a branch state) gives
 
 * a **bound** ``U_p``: no order of pattern ``p`` earns more, so ``max_p U_p`` bounds the
   optimum, and a pattern with ``U_p`` at most an order already found holds nothing better;
@@ -51,7 +51,7 @@ from ..core._clock import Deadline
 from ..core._instance import Instance
 from ..core._layout import Layout, layout_sizes, multi_groups, prefix_layout
 from ..core._precision import float64
-from ..relaxations._bound import NODE_TEMPERATURE, dual_bound, splittable
+from ..core._dual import NODE_TEMPERATURE, dual_bound, splittable
 from ._cover import cover_choice, cover_priced
 from ._lagrange import PATTERN_GROUPS, may_fit, patterns_of, settle
 
