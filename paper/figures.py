@@ -50,7 +50,13 @@ def key_figures(results: Path) -> dict:
     figures["full"] = stamp.exists()
     figures["quick"] = bool(info.get("quick", False))
     if stamp.exists():
-        figures["full_minutes"] = round(json.loads(stamp.read_text()).get("seconds", 0) / 60, 1)
+        stamped = json.loads(stamp.read_text())
+        steps = stamped.get("steps", {})
+        passed = [step["seconds"] for step in steps.values() if step.get("returncode") == 0]
+        figures["full_minutes"] = round((sum(passed) if steps else stamped.get("seconds", 0))
+                                        / 60, 1)
+        figures["full_failed"] = [name for name, step in steps.items()
+                                  if step.get("returncode") != 0]
 
     summary = _read(results, "summary.csv")
     if summary is not None:
