@@ -107,15 +107,19 @@ def _pattern_orders(lay: Layout, state, dual):
     return jax.lax.map(at, jnp.asarray(PATTERN_SPREAD, dtype=lay.reward.dtype))
 
 
+def coarse_groups(instance: Instance) -> int:
+    """The number of multi-item groups with an MOQ of ``instance``'s coarsest family that
+    has any (0 when no family has one)."""
+    counts = [int(multi_groups(fam).sum()) for fam in instance.families]
+    return min((c for c in counts if c), default=0)
+
+
 def bounds_patterns(instance: Instance) -> bool:
     """Does :func:`best_patterns` apply to ``instance``: a family with at least one and at
     most ``PATTERN_GROUPS`` multi-item groups with an MOQ, on a layout of at most
     ``PATTERN_BOUND_CELLS`` cells?"""
-    counts = [int(multi_groups(fam).sum()) for fam in instance.families]
-    if not any(counts) or min(c for c in counts if c) > PATTERN_GROUPS:
-        return False
     items, width = layout_sizes(instance)[:2]
-    return items * width <= PATTERN_BOUND_CELLS
+    return 1 <= coarse_groups(instance) <= PATTERN_GROUPS and items * width <= PATTERN_BOUND_CELLS
 
 
 @float64

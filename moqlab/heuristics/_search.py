@@ -69,7 +69,7 @@ from ..core._dense import same_shape_groups
 from ..core._frontier import pick_candidate
 from ..core._instance import Instance
 from ..core._kernel import allowance, order_totals
-from ..core._layout import Layout, layout_sizes, multi_groups, prefix_layout
+from ..core._layout import Layout, layout_sizes, prefix_layout
 from ..core._options import Option
 from ..core._orders import decode, enumerate_orders, order_count
 from ..core._precision import float64
@@ -79,7 +79,7 @@ from ._greedy import budget_answer
 from ._jax_greedy import cut_moves, greedy_runs, take_after
 from ._engine import engine
 from ._lagrange import PATTERN_GROUPS
-from ._patterns import best_patterns, bounds_patterns
+from ._patterns import best_patterns, bounds_patterns, coarse_groups
 
 ENUMERATE_ORDERS = 1 << 18  # orders with at most this many orders are also enumerated
 
@@ -96,11 +96,10 @@ OPTIONS = (
 
 
 def few_groups(instance: Instance) -> bool:
-    """Does ``instance`` have a family with at least one and at most ``PATTERN_GROUPS``
-    multi-item groups with an MOQ (the engine then tries the open/closed patterns of its
-    coarsest families, :func:`moqlab.heuristics._lagrange.patterns_of`)?"""
-    counts = [int(multi_groups(fam).sum()) for fam in instance.families]
-    return not any(counts) or min(c for c in counts if c) <= PATTERN_GROUPS
+    """Does ``instance``'s coarsest family with multi-item MOQ groups have at most
+    ``PATTERN_GROUPS`` of them, or has no family any (the engine then tries the open/closed
+    patterns of its coarsest families, :func:`moqlab.heuristics._lagrange.patterns_of`)?"""
+    return coarse_groups(instance) <= PATTERN_GROUPS
 
 
 @float64
@@ -127,7 +126,7 @@ POLISH_MAX_ITEMS = 4096  # pairwise swaps are [I, I]: skipped above this size
 
 
 def polish(instance: Instance, take, budget: float, max_moves: int = 500,
-           deadline: Deadline | None = None) -> np.ndarray:
+           deadline: Deadline | None = None, layout: Layout | None = None) -> np.ndarray:
     """Best-improvement descent on one order (host, numpy) over the allowed prefixes of the
     layout (:mod:`moqlab.core._layout`, per-SKU minimums folded in): raise an item to its
     next allowed prefix, lower it to its previous one (0 included: an item at its SKU
@@ -138,11 +137,11 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     reward per unit of cost saved. Pairwise trades are skipped for instances above
     ``POLISH_MAX_ITEMS`` items. Group totals are updated move by move (a move costs
     O(items), not O(lines)); the final order is verified, and the start order is returned
-    if it were not valid."""
+    if it were not valid. ``layout``: the instance's prefix layout, when the caller has it."""
     start_take = np.asarray(take, dtype=np.int64)
     take = start_take.copy()
     n = instance.n_items
-    lay = prefix_layout(instance, budget)
+    lay = prefix_layout(instance, budget) if layout is None else layout
     reward, cost, allowed = lay.reward[:n], lay.cost[:n], lay.allowed[:n]
     contrib, group = lay.contrib[:, :n], lay.group[:, :n]
     floor, binds = lay.floor, lay.floor > 0
@@ -368,7 +367,9 @@ def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadlin
     found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline)
     info["patterns_solved"] = found.solved
     info["pattern_bound"] = found.bounds[0] if found.bounds else None
-    polished = [polish(instance, take, budget, max(moves, 1), deadline) for take in found.takes]
+    layout = prefix_layout(instance, budget)  # one for every polish
+    polished = [polish(instance, take, budget, max(moves, 1), deadline, layout)
+                for take in found.takes]
     best = _best_budget_take(instance, [best] + polished, budget)
     info["pattern_seconds"] = time.perf_counter() - started
     return best
