@@ -69,6 +69,7 @@ from ..core._dense import same_shape_groups
 from ..core._frontier import pick_candidate
 from ..core._instance import Instance
 from ..core._kernel import allowance, order_totals
+from ..core._dual import ceiling_layout
 from ..core._layout import Layout, layout_sizes, prefix_layout
 from ..core._options import Option
 from ..core._orders import decode, enumerate_orders, order_count
@@ -131,7 +132,7 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     layout (:mod:`moqlab.core._layout`, per-SKU minimums folded in): raise an item to its
     next allowed prefix, lower it to its previous one (0 included: an item at its SKU
     minimum leaves at once), or trade (lower ``i``, raise ``j``); each move keeps every
-    group empty or at its threshold and the budget. Stops when no move raises the reward
+    group empty or at its threshold, every container within its ceiling and the budget. Stops when no move raises the reward
     (ties: lower cost). An order over the budget (whose groups are valid) is first brought
     into it by the lowerings and trades that keep every group valid, each losing the least
     reward per unit of cost saved. Pairwise trades are skipped for instances above
@@ -157,6 +158,14 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     for k in range(n_fams):
         total[k] = np.bincount(group[k], weights=contrib[k, rows, take], minlength=floor.shape[1])
         count[k] = np.bincount(group[k], weights=take > 0, minlength=floor.shape[1])
+    # ceilings that can overflow (the others have zero volume and cap): a raise must fit
+    ceil = ceiling_layout(instance, lay.reward.shape)
+    volume = np.zeros((0, n, width)) if ceil is None else ceil.volume[:, :n]
+    vgroup = np.zeros((0, n), np.int64) if ceil is None else ceil.group[:, :n]
+    cap = np.zeros((0, 1)) if ceil is None else ceil.cap
+    used = np.array([np.bincount(vgroup[h], weights=volume[h, rows, take], minlength=cap.shape[1])
+                     for h in range(cap.shape[0])]).reshape(cap.shape)
+    vrows = np.arange(cap.shape[0])[:, None]
 
     for _ in range(max_moves):
         if deadline is not None and deadline.stop_if_passed():
@@ -180,10 +189,17 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
         add_ok = ~g_binds | (g_cnt > 0) | (add_q >= g_floor)
         empties = (g_cnt == 1) & (down == 0)[None, :]
         rem_ok = ~g_binds | empties | (g_tot - rem_q >= g_floor)
-        ok_add = can_add & add_ok.all(axis=0)
+        here_v = volume[:, rows, take]
+        add_v = volume[:, rows, up] - here_v   # [H, I]
+        rem_v = here_v - volume[:, rows, down]
+        g_used, g_cap = used[vrows, vgroup], cap[vrows, vgroup]
+        fits = g_used + add_v <= g_cap
+        ok_add = can_add & add_ok.all(axis=0) & fits.all(axis=0)
         ok_rem = can_rem & rem_ok.all(axis=0)
-        fam_state = [(group[k], total[k], binds[k], floor[k], add_q[k], rem_q[k], add_ok[k],
-                      rem_ok[k]) for k in range(n_fams)]
+        fam_state = ([(group[k], total[k], binds[k], floor[k], add_q[k], rem_q[k], add_ok[k],
+                       rem_ok[k]) for k in range(n_fams)],
+                     [(vgroup[h], used[h], cap[h], add_v[h], rem_v[h], fits[h])
+                      for h in range(cap.shape[0])])
         spent = float(here_c.sum())
         if spent > budget + margin:
             move = _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add, add_r,
@@ -199,6 +215,8 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
                 g = group[k, i]
                 total[k, g] += contrib[k, i, new] - contrib[k, i, take[i]]
                 count[k, g] += float(new > 0) - float(take[i] > 0)
+            for h in range(cap.shape[0]):
+                used[h, vgroup[h, i]] += volume[h, i, new] - volume[h, i, take[i]]
             take[i] = new
     return take if _valid(instance, take, budget) else start_take
 
@@ -233,11 +251,16 @@ def _trades(can_rem, can_add, fam_state) -> np.ndarray:
     threshold? In a group that holds both, only the total after the trade counts (a
     lowering that alone would break the group's MOQ may be traded)."""
     valid = can_rem[:, None] & can_add[None, :]
-    for g, tot, thr, floor, add_q, rem_q, add_ok, rem_ok in fam_state:
+    families, ceilings = fam_state
+    for g, tot, thr, floor, add_q, rem_q, add_ok, rem_ok in families:
         same = g[:, None] == g[None, :]
         after = tot[g][:, None] - rem_q[:, None] + add_q[None, :]
         same_ok = ~thr[g][:, None] | (after >= floor[g][:, None])
         valid &= np.where(same, same_ok, rem_ok[:, None] & add_ok[None, :])
+    for g, used, cap, add_v, rem_v, fits in ceilings:  # the raise must fit its container
+        same = g[:, None] == g[None, :]
+        after = used[g][:, None] - rem_v[:, None] + add_v[None, :]
+        valid &= np.where(same, after <= cap[g][None, :], fits[None, :])
     np.fill_diagonal(valid, False)
     return valid
 
