@@ -132,10 +132,11 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     layout (:mod:`moqlab.core._layout`, per-SKU minimums folded in): raise an item to its
     next allowed prefix, lower it to its previous one (0 included: an item at its SKU
     minimum leaves at once), or trade (lower ``i``, raise ``j``); each move keeps every
-    group empty or at its threshold, every container within its ceiling and the budget. Stops when no move raises the reward
-    (ties: lower cost). An order over the budget (whose groups are valid) is first brought
-    into it by the lowerings and trades that keep every group valid, each losing the least
-    reward per unit of cost saved. Pairwise trades are skipped for instances above
+    group empty or at its threshold, every container within its ceiling and the budget.
+    Stops when no move raises the reward (ties: lower cost). An order over the budget (whose
+    groups are valid) is first brought into it by the lowerings and trades that keep every
+    group valid, each losing the least reward per unit of cost saved. Pairwise trades are
+    skipped for instances above
     ``POLISH_MAX_ITEMS`` items. Group totals are updated move by move (a move costs
     O(items), not O(lines)); the final order is verified, and the start order is returned
     if it were not valid. ``layout``: the instance's prefix layout, when the caller has it."""
