@@ -136,10 +136,10 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     Stops when no move raises the reward (ties: lower cost). An order over the budget (whose
     groups are valid) is first brought into it by the lowerings and trades that keep every
     group valid, each losing the least reward per unit of cost saved. Pairwise trades are
-    skipped for instances above
-    ``POLISH_MAX_ITEMS`` items. Group totals are updated move by move (a move costs
-    O(items), not O(lines)); the final order is verified, and the start order is returned
-    if it were not valid. ``layout``: the instance's prefix layout, when the caller has it."""
+    skipped for instances above ``POLISH_MAX_ITEMS`` items. Group totals are updated move by
+    move (a move costs O(items), not O(lines)); the final order is verified, and the start
+    order is returned if it were not valid. ``layout``: the instance's prefix layout, when
+    the caller has it."""
     start_take = np.asarray(take, dtype=np.int64)
     take = start_take.copy()
     n = instance.n_items
