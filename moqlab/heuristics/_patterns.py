@@ -124,11 +124,13 @@ def bounds_patterns(instance: Instance) -> bool:
 
 @float64
 def best_patterns(instance: Instance, budget: float, incumbent: float,
-                  deadline: Deadline | None = None) -> Patterns:
+                  deadline: Deadline | None = None, layout: Layout | None = None) -> Patterns:
     """Bound every pattern of ``instance``'s coarsest groups at ``budget`` and solve those
     whose bound exceeds ``incumbent`` (the reward of a valid order), best first, at most
-    ``PATTERN_SOLVES`` (module docstring). Stops solving once ``deadline`` has passed."""
-    lay = Layout(*(jnp.asarray(part) for part in prefix_layout(instance, budget)))
+    ``PATTERN_SOLVES`` (module docstring). Stops solving once ``deadline`` has passed.
+    ``layout``: the instance's prefix layout at ``budget``, when the caller has it."""
+    layout = prefix_layout(instance, budget) if layout is None else layout
+    lay = Layout(*(jnp.asarray(part) for part in layout))
     values, states, duals = jax.device_get(_pattern_bounds(lay))
     order = [int(p) for p in np.argsort(-values, kind="stable") if np.isfinite(values[p])]
     takes, solved = [], 0

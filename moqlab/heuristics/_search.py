@@ -388,10 +388,10 @@ def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadlin
     coarsest groups (:func:`moqlab.heuristics._patterns.best_patterns`); ``info`` gains the
     patterns solved, the largest pattern bound and the stage's seconds."""
     started = time.perf_counter()
-    found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline)
+    layout = prefix_layout(instance, budget)  # one for the patterns and every polish
+    found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline, layout)
     info["patterns_solved"] = found.solved
     info["pattern_bound"] = found.bounds[0] if found.bounds else None
-    layout = prefix_layout(instance, budget)  # one for every polish
     polished = [polish(instance, take, budget, max(moves, 1), deadline, layout)
                 for take in found.takes]
     best = _best_budget_take(instance, [best] + polished, budget)
