@@ -33,11 +33,11 @@ every step has passed.
 
 Time limits are set for the 90-minute budget on the 2-core CI-like machine: ``milp`` gets 10 s
 a case in the quality step (its proofs are the suite's, re-checked by the ``suite`` step),
-``highspy`` 10 s an order, the MILP-scaling solves 30 s. Timed end to end at a036e09 (the
-machine to itself): quality 2,088 s, suite 1 s, highs 458 s, milp 68 s, paper 1 s (43.6
-minutes), and scale stopped by hand after 955 s: ``search`` on the 1,000,000-line order was
-still inside its compiled engine call after 15 minutes (the engine was rebuilt after the
-21.7 s of ``benchmarks/results/scale.md`` and never timed at that size). Earlier tries: one was
+``highspy`` 10 s an order, the MILP-scaling solves 30 s. Timed end to end at 405adc0 (the
+machine to itself): quality 2,520 s, suite 1 s, highs 551 s, scale 138 s, milp 71 s, paper
+1 s (54.7 minutes). Earlier tries: at a036e09, scale was stopped by hand after 955 s:
+``search`` on the 1,000,000-line order was still inside its compiled engine call after 15
+minutes, so ``scale`` now times ``search`` on 104,405 lines. One was
 held for over 25 minutes by a HiGHS run that ignored its time limit (``medium-stock-supplier``
 at ``mip_feasibility_tolerance = 1e-9``; see :mod:`moqlab.exact._milp`); one ran its batch
 sweep over every batch size up to 256 on the large orders with the certified bound (the sweep
