@@ -56,7 +56,6 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Sequence
 
@@ -79,8 +78,7 @@ from ..core._sharding import over_lanes, shard_batch, sharded
 from ._greedy import budget_answer
 from ._jax_greedy import cut_moves, greedy_runs, take_after
 from ._engine import engine
-from ._lagrange import PATTERN_GROUPS
-from ._patterns import best_patterns, bounds_patterns, coarse_groups
+from ._patterns import best_patterns, bounds_patterns
 
 ENUMERATE_ORDERS = 1 << 18  # orders with at most this many orders are also enumerated
 
@@ -96,23 +94,15 @@ OPTIONS = (
 # ------------------------------------------------------------------ the engine, batched
 
 
-def few_groups(instance: Instance) -> bool:
-    """Does ``instance``'s coarsest family with multi-item MOQ groups have at most
-    ``PATTERN_GROUPS`` of them, or has no family any (the engine then tries the open/closed
-    patterns of its coarsest families, :func:`moqlab.heuristics._lagrange.patterns_of`)?"""
-    return coarse_groups(instance) <= PATTERN_GROUPS
-
-
 @float64
 def run_engine(instances: Sequence[Instance], budgets) -> list[np.ndarray]:
     """The engine's order (``take``) for every lane ``(instances[n], budgets[n])``. Lanes are
     stacked only with lanes of the same layout sizes, so each answer is the one the lane
     gets alone."""
-    shapes = [(layout_sizes(inst), few_groups(inst)) for inst in instances]
+    shapes = [layout_sizes(inst) for inst in instances]
     out = [None] * len(instances)
-    for (sizes, patterns), members in same_shape_groups(shapes).items():
-        solve = sharded(over_lanes(functools.partial(engine, patterns=patterns)),
-                        f"search-engine-{patterns}")
+    solve = sharded(over_lanes(engine), "search-engine")
+    for sizes, members in same_shape_groups(shapes).items():
         lays = [prefix_layout(instances[n], budgets[n], sizes) for n in members]
         stacked, _ = shard_batch(Layout(*(np.stack(parts) for parts in zip(*lays))))
         takes, _ = jax.device_get(solve(stacked))
@@ -391,7 +381,7 @@ def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadlin
     layout = prefix_layout(instance, budget)  # one for the patterns and every polish
     found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline, layout)
     info["patterns_solved"] = found.solved
-    info["pattern_bound"] = found.bounds[0] if found.bounds else None
+    info["pattern_bound"] = found.bound
     polished = [polish(instance, take, budget, max(moves, 1), deadline, layout)
                 for take in found.takes]
     best = _best_budget_take(instance, [best] + polished, budget)
