@@ -71,3 +71,29 @@ def test_enumerate_reproduces_pisinger_optima():
         res = moqlab.solve(case.instance, budget=case.budget, method="enumerate")
         assert res.feasible and res.status == "optimal"
         assert res.reward == case.optimum, case.name
+
+
+@settings(max_examples=40)
+@given(tiny_frames(max_items=5, max_lines=3), st.integers(0, 40), st.integers(0, 31),
+       st.integers(0, 1000))
+def test_best_order_over_free_items_matches_naive_reference(frame, budget, mask, seed):
+    # search's exact step on a pattern (or a neighbourhood): the items outside ``free`` are
+    # held at a given take, the others vary; the best valid order within the budget is the
+    # naive reference's best among the orders that agree with the held items
+    from brute import valid_orders
+    from moqlab.core._orders import best_order
+    inst = moqlab.Instance.from_frame(frame)
+    free = np.array([(mask >> i) & 1 for i in range(inst.n_items)], bool)
+    held = np.random.default_rng(seed).integers(0, inst.item_length + 1)
+    take = best_order(inst, budget, free, held)
+    fits = [(r, -c) for t, r, c, _ in valid_orders(inst)
+            if c <= budget + 1e-9 and np.array_equal(t[~free], held[~free])]
+    if not fits:
+        assert take is None
+        return
+    reward, neg_cost = max(fits)
+    assert take is not None and np.array_equal(take[~free], held[~free])
+    sel = inst.selection_from_take(take)
+    assert moqlab.check(inst, sel, budget=budget).feasible
+    assert inst.reward[sel].sum() == pytest.approx(reward, abs=1e-9)
+    assert inst.cost[sel].sum() == pytest.approx(-neg_cost, abs=1e-9)

@@ -27,24 +27,36 @@ from ._instance import Instance
 from ._kernel import allowance, cumulative_table, grid_step, moq_floor, snap
 
 
-def order_count(instance: Instance) -> int:
-    """Number of orders of ``instance``: ``prod_i (L_i + 1)``."""
-    return math.prod(int(r) for r in instance.item_length + 1)
+def order_radix(instance: Instance, free=None) -> np.ndarray:
+    """Choices per item: ``L_i + 1`` (``1`` for the items outside ``free``, held at 0)."""
+    radix = instance.item_length + 1
+    return radix if free is None else np.where(np.asarray(free, bool), radix, 1)
+
+
+def order_count(instance: Instance, free=None) -> int:
+    """Number of orders of ``instance``: ``prod_i (L_i + 1)`` over the items of ``free``
+    (a boolean mask over items; default all), the others held at 0."""
+    return math.prod(int(r) for r in order_radix(instance, free))
 
 
 DEFAULT_MAX_ORDERS = 1 << 24
+ENUMERATE_ORDERS = 1 << 18  # search enumerates orders and patterns with at most this many
 CHUNK = 1 << 16
 
 
 def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
                      chunk: int = CHUNK, prefer_larger_target: bool = True,
-                     budget: float | None = None, deadline: Deadline | None = None):
+                     budget: float | None = None, deadline: Deadline | None = None,
+                     free=None, held=None):
     """Frontier candidates among all valid orders: ``(index, reward, cost, target)`` arrays,
-    ``index`` being the mixed-radix number of the order (decode with :func:`decode`). A
-    passed ``deadline`` stops between chunks (the candidates then cover the orders visited;
-    the empty order, number 0, is always among them)."""
-    radix = instance.item_length + 1
-    n_orders = order_count(instance)
+    ``index`` being the mixed-radix number of the order (decode with :func:`decode` and
+    :func:`order_radix`). A passed ``deadline`` stops between chunks (the candidates then
+    cover the orders visited; the empty order, number 0, is always among them). ``free``: a
+    boolean mask over items; the others are held at ``held`` (a take per item, default 0;
+    every item varies by default). Order numbers count the free items' lines only: add
+    ``held`` to the decoded takes."""
+    radix = order_radix(instance, free)
+    n_orders = order_count(instance, free)
     if n_orders > max_orders:
         raise MOQSizeError(
             f"enumerate would visit {n_orders:,} orders (items x lines: {instance.n_items} x "
@@ -76,7 +88,11 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
     low_size = math.prod(int(r) for r in radix[:n_low])
     low_take = decode(np.arange(low_size), radix[:n_low])
 
+    held = np.zeros(instance.n_items, np.int64) if held is None else np.asarray(held, np.int64)
+    held = np.where(radix > 1, 0, held)
+
     def partial(items, take):
+        take = take + held[items]
         sums = [table[items, take].sum(axis=-1) for table in tables]
         groups = [(cum[items, take] @ ind[items], (take > 0) @ ind[items])
                   for cum, ind, _ in families]
@@ -107,6 +123,19 @@ def enumerate_orders(instance: Instance, max_orders: int = DEFAULT_MAX_ORDERS,
         for store, values in zip(kept, (index, reward[keep], cost[keep], target[keep])):
             store.append(values)
     return tuple(np.concatenate(store) for store in kept)
+
+
+def best_order(instance: Instance, budget: float, free=None, held=None) -> np.ndarray | None:
+    """The most rewarding valid order within ``budget`` (ties: the lower cost) among the
+    orders of the items of ``free``, the others held at ``held`` (default 0), by visiting
+    them all: ``take`` per item (``None`` when none is valid)."""
+    index, reward, cost, _ = enumerate_orders(instance, max_orders=order_count(instance, free),
+                                              budget=budget, free=free, held=held)
+    if not index.size:
+        return None
+    best = np.lexsort((cost, -reward))[0]
+    take = decode(index[[best]], order_radix(instance, free))[0]
+    return take if held is None else take + np.where(order_radix(instance, free) > 1, 0, held)
 
 
 def decode(index: np.ndarray, radix: np.ndarray) -> np.ndarray:

@@ -39,8 +39,9 @@ The engine is deterministic: there is no seed. The compiled engine call cannot b
 **Patterns** (budget mode; :mod:`moqlab.heuristics._patterns`): on orders whose coarsest
 MOQ family has at most ``PATTERN_GROUPS`` multi-item groups (suppliers, typically) and which
 are too large to enumerate, every pattern of those groups (which open, which stay shut) is
-bounded by its own dual function, and the best patterns are solved at their own dual prices
-and polished. The largest pattern bound is itself an upper bound on the optimum
+bounded by its own dual function, and the best patterns are enumerated (those whose items
+outside their shut groups have at most ``ENUMERATE_ORDERS`` orders) or solved at their own
+dual prices and polished. The largest pattern bound is itself an upper bound on the optimum
 (``info["pattern_bound"]``), which the certified bound uses when it is the tighter one.
 
 Options: ``budgets`` (8, target modes), ``polish_moves`` (500; 0 turns the polish off),
@@ -71,7 +72,7 @@ from ..core._kernel import allowance, order_totals
 from ..core._dual import ceiling_layout
 from ..core._layout import Layout, layout_sizes, prefix_layout
 from ..core._options import Option
-from ..core._orders import decode, enumerate_orders, order_count
+from ..core._orders import ENUMERATE_ORDERS, best_order, order_count
 from ..core._precision import float64
 from ..core._result import Answer
 from ..core._sharding import over_lanes, shard_batch, sharded
@@ -80,7 +81,6 @@ from ._jax_greedy import cut_moves, greedy_runs, take_after
 from ._engine import engine
 from ._patterns import best_patterns, bounds_patterns
 
-ENUMERATE_ORDERS = 1 << 18  # orders with at most this many orders are also enumerated
 
 OPTIONS = (
     Option("budgets", int, 8, "target modes: budgets tried around greedy's cut", minimum=1),
@@ -368,8 +368,7 @@ def _enumerated(instance: Instance, budget: float):
     ``ENUMERATE_ORDERS`` orders (``None`` above)."""
     if order_count(instance) > ENUMERATE_ORDERS:
         return None
-    index, reward, _, _ = enumerate_orders(instance, budget=budget)
-    return decode(index[[int(np.argmax(reward))]], instance.item_length + 1)[0]
+    return best_order(instance, budget)
 
 
 def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadline: Deadline,
