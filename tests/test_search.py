@@ -100,3 +100,36 @@ def test_enumerated_patterns_prove_the_optimum():
     assert found.feasible and case.proven
     assert abs(found.reward - case.optimum) <= 1e-6 * case.optimum
     assert found.info["pattern_bound"] >= case.optimum * (1 - 1e-9)
+
+
+def test_climb_skips_only_patterns_that_cannot_gain():
+    # the climb skips a move whose pattern's dual bound is at most the order's reward; that
+    # is lossless only if no valid order the pattern solve returns earns more than the bound
+    import jax
+    import jax.numpy as jnp
+    from moqlab.core._dual import dual_bound
+    from moqlab.core._layout import prefix_layout
+    from moqlab.core._precision import float64
+    from moqlab.heuristics._cover import solve_cover
+    from moqlab.heuristics._lagrange import group_state, totals
+
+    case = next(c for c in moqlab.load_suite("small") if c.name == "small-stock-mixed-t0.5")
+    lay = jax.tree_util.tree_map(jnp.asarray, prefix_layout(case.instance, case.limit))
+    real = np.asarray(lay.floor > 0)
+
+    @float64
+    @jax.jit
+    def solved_and_bound(state):
+        t, _, ok = solve_cover(lay, state < 0, state > 0)
+        valid = ok & ~group_state(lay, t)[2].any() & (totals(lay, t)[1] <= lay.budget + 1e-9)
+        return totals(lay, t)[0], valid, dual_bound(lay, 200, state)[0]
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(12):
+        state = np.where(real, np.where(rng.random(real.shape) < 0.5, 1, -1), 0).astype(np.int8)
+        reward, valid, bound = map(float, solved_and_bound(jnp.asarray(state)))
+        if valid:
+            assert reward <= bound * (1 + 1e-9) + 1e-9
+            checked += 1
+    assert checked >= 3
