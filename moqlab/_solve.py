@@ -17,6 +17,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
+
 import importlib
 import math
 import os
@@ -198,8 +200,9 @@ def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solv
     every ceiling: kept as it is when it fits, else the best of up to
     :data:`moqlab.heuristics._ceilings.PRICE_ROUNDS` more solves of the method with the
     ceilings priced into the rewards, each repaired
-    (:func:`moqlab.heuristics.priced_ceilings`), stopping once an order is within 0.1 % of
-    the ceilings' dual bound. ``solve_order(instance)`` returns the method's take on an
+    (:func:`moqlab.heuristics.priced_ceilings`; for ``search``, each repaired order is then
+    polished with the ceilings in view), stopping once an order is within 0.1 % of the
+    ceilings' dual bound. ``solve_order(instance)`` returns the method's take on an
     instance, or ``None`` once the call's ``time_limit`` is spent (:func:`_order_of`; the
     result then has status ``time_limit``). ``info["ceiling_rounds"]`` counts the solves,
     ``info["ceiling_shed"]`` the lines the kept repair took off. A claim of optimality does
@@ -216,9 +219,14 @@ def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solv
         return answer._replace(info={**info, "ceiling_rounds": 1, "ceiling_shed": 0})
     bound, dual = root_bounds([instance], [budget])[0]
     start = None if dual.rho is None else list(np.asarray(dual.rho))
+    finish = None
+    if method == "search":  # its polish keeps the ceilings: each repaired order is polished
+        from .heuristics._search import polish
+        finish = functools.partial(polish, instance, budget=budget)
     take, rounds, shed, stopped = priced_ceilings(instance, budget, solve_order,
                                                   first_take=before, start=start,
-                                                  good_enough=bound - 1e-3 * abs(bound))
+                                                  good_enough=bound - 1e-3 * abs(bound),
+                                                  finish=finish)
     status = "feasible" if answer.status == "optimal" else answer.status
     message = answer.message
     if stopped:

@@ -63,9 +63,9 @@ def test_polish_trades_an_order_over_the_budget_into_it():
         ["a", "b", "b"], [5.0, 2.0, 1.0], [3.0, 1.0, 1.0],
         families=[(["s", "s", "s"], [1.0, 1.0, 1.0], [2.0, 2.0, 2.0])])
     assert polish(inst, np.array([1, 1]), budget=3.0).tolist() == [0, 2]
-    # within a budget of 1 only the empty order is valid, and no single-line move reaches
-    # it from there: the start order comes back, for the caller's check to refuse
-    assert polish(inst, np.array([1, 1]), budget=1.0).tolist() == [1, 1]
+    # within a budget of 1 only the empty order is valid: no single-line move reaches it,
+    # trades of any lengths do (a for both of b's lines, then b out)
+    assert polish(inst, np.array([1, 1]), budget=1.0).tolist() == [0, 0]
 
 
 def test_pattern_bounds_hold_and_their_orders_are_good():
@@ -133,3 +133,27 @@ def test_climb_skips_only_patterns_that_cannot_gain():
             assert reward <= bound * (1 + 1e-9) + 1e-9
             checked += 1
     assert checked >= 3
+
+
+def test_polish_trades_any_lengths_into_the_budget():
+    # a's 4 lines just meet the MOQ of 4 units; no single step saves cost and keeps it
+    # (a down one line breaks it, with b's first line it costs as much), but a down two
+    # lines for both of b's (the second one at a discount) does, within the budget
+    from moqlab.core._layout import prefix_layout
+    from moqlab.heuristics._search import _descend
+    inst = moqlab.Instance.from_arrays(
+        ["a"] * 4 + ["b"] * 2, [1.0] * 4 + [0.5, 0.5], [1.0] * 4 + [1.0, 0.2],
+        families=[(["s"] * 6, [1.0] * 6, [4.0] * 6)])
+    lay = prefix_layout(inst, 3.5)
+    assert _descend(inst, np.array([4, 0]), 3.5, 500, None, lay, wide=False).tolist() == [4, 0]
+    assert polish(inst, np.array([4, 0]), budget=3.5).tolist() == [2, 2]
+
+
+def test_search_polishes_the_orders_fitted_to_the_containers():
+    # the ceiling prices' orders are repaired to fit the containers, then polished with
+    # the containers in view: this order's optimum (0.55 % off before)
+    case = next(c for c in moqlab.load_suite("small")
+                if c.name == "small-stock-mixed-containers0.3")
+    found = moqlab.solve(case.instance, budget=case.limit, method="search", bound=False)
+    assert found.feasible and case.proven
+    assert abs(found.reward - case.optimum) <= 1e-6 * case.optimum

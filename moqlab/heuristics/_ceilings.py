@@ -222,7 +222,7 @@ def _group_total(instance: Instance, capacity, g: int, take) -> float:
 
 def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
                     rounds: int = PRICE_ROUNDS, good_enough: float | None = None,
-                    first_take=None, start=None):
+                    first_take=None, start=None, finish: Callable | None = None):
     """The best repaired order over a bisection of ceiling prices. ``solve_order(inst)``
     returns the take of the method on an instance without capacity families.
 
@@ -239,7 +239,10 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
     ``None`` (its time is spent). ``first_take``: round 0's order when the caller has it
     already. ``start``: round 1's prices, one array per capacity family (the ceiling
     prices of the Lagrangian dual bound, which price every container at once; later
-    rounds bisect from there); default the middle of each group's range. Returns
+    rounds bisect from there); default the middle of each group's range. ``finish``: applied
+    to every repaired order (a valid order in, a valid order out: ``search``'s polish,
+    which keeps the ceilings; small-stock-mixed-containers0.3: 0.55 % off -> optimal,
+    medium-stock-mixed-t0.5-containers0.3: 3.04 % -> 1.46 %). Returns
     ``(take, solves run, lines shed by the kept repair, stopped by time)``."""
     low, high, price = [], [], []
     for capacity in instance.capacities:
@@ -269,6 +272,8 @@ def priced_ceilings(instance: Instance, budget: float, solve_order: Callable,
             return best[1], done - 1, best[2], True
         raw = np.asarray(raw, dtype=np.int64)
         take, shed = fit_ceilings(instance, raw, budget)
+        if finish is not None:
+            take = finish(take)
         value = order_totals(instance, take)[0]
         if value > best[0]:
             best = (value, take, shed)

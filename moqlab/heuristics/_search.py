@@ -114,6 +114,7 @@ def run_engine(instances: Sequence[Instance], budgets) -> list[np.ndarray]:
 # ------------------------------------------------------------------ host polish
 
 POLISH_MAX_ITEMS = 4096  # pairwise swaps are [I, I]: skipped above this size
+WIDE_CELLS = 4096  # trades of any lengths into the budget: layouts of at most [I W] cells
 
 
 def polish(instance: Instance, take, budget: float, max_moves: int = 500,
@@ -125,15 +126,32 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     group empty or at its threshold, every container within its ceiling and the budget.
     Stops when no move raises the reward (ties: lower cost). An order over the budget (whose
     groups are valid) is first brought into it by the lowerings and trades that keep every
-    group valid, each losing the least reward per unit of cost saved. Pairwise trades are
-    skipped for instances above ``POLISH_MAX_ITEMS`` items. Group totals are updated move by
-    move (a move costs O(items), not O(lines)); the final order is verified, and the start
-    order is returned if it were not valid. ``layout``: the instance's prefix layout, when
-    the caller has it."""
+    group valid, each losing the least reward per unit of cost saved; on layouts of at most
+    ``WIDE_CELLS`` cells such an order is also brought into it by trades of any lengths
+    (:func:`_wide_saving`: where the MOQs leave almost no slack, no single step saves cost
+    without breaking one; ``small-stock-mixed-t1``: 22.3 % off -> 8.0 %), and the better
+    descent is kept. Pairwise trades are skipped for instances above ``POLISH_MAX_ITEMS``
+    items. Group totals are updated move by move (a move costs O(items), not O(lines)); the
+    final order is verified, and the start order is returned if it were not valid.
+    ``layout``: the instance's prefix layout, when the caller has it."""
+    lay = prefix_layout(instance, budget) if layout is None else layout
+    start = np.asarray(take, dtype=np.int64)
+    found = [_descend(instance, start, budget, max_moves, deadline, lay, wide=False)]
+    n = instance.n_items
+    over = lay.cost[np.arange(n), start].sum() > budget + allowance(budget)
+    if over and n * lay.allowed.shape[1] <= WIDE_CELLS:
+        found.append(_descend(instance, start, budget, max_moves, deadline, lay, wide=True))
+    best = max(found, key=lambda t: (_valid(instance, t, budget),
+                                     *(lambda r, c: (r, -c))(*order_totals(instance, t)[:2])))
+    return best
+
+
+def _descend(instance: Instance, take, budget: float, max_moves: int,
+             deadline: Deadline | None, lay: Layout, wide: bool) -> np.ndarray:
+    """:func:`polish`'s descent; ``wide``: over the budget, trades of any lengths."""
     start_take = np.asarray(take, dtype=np.int64)
     take = start_take.copy()
     n = instance.n_items
-    lay = prefix_layout(instance, budget) if layout is None else layout
     reward, cost, allowed = lay.reward[:n], lay.cost[:n], lay.allowed[:n]
     contrib, group = lay.contrib[:, :n], lay.group[:, :n]
     floor, binds = lay.floor, lay.floor > 0
@@ -192,16 +210,20 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
                      [(vgroup[h], used[h], cap[h], add_v[h], rem_v[h], fits[h])
                       for h in range(cap.shape[0])])
         spent = float(here_c.sum())
-        if spent > budget + margin:
-            move = _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add, add_r,
-                                    add_c, pairs)
+        if spent > budget + margin and wide:
+            move = _wide_saving(lay, take, n, total, count, used, ceil, budget + margin - spent)
         else:
-            move = _best_gain(ok_add, ok_rem, add_r, add_c, rem_r, rem_c, fam_state, can_rem,
-                              can_add, pairs, budget + margin - spent)
+            if spent > budget + margin:
+                move = _cheapest_saving(ok_rem, rem_r, rem_c, fam_state, can_rem, can_add,
+                                        add_r, add_c, pairs)
+            else:
+                move = _best_gain(ok_add, ok_rem, add_r, add_c, rem_r, rem_c, fam_state,
+                                  can_rem, can_add, pairs, budget + margin - spent)
+            if move is not None:
+                move = [(i, up[i] if raise_it else down[i]) for i, raise_it in move]
         if move is None:
             break
-        for i, raise_it in move:
-            new = up[i] if raise_it else down[i]
+        for i, new in move:
             for k in range(n_fams):
                 g = group[k, i]
                 total[k, g] += contrib[k, i, new] - contrib[k, i, take[i]]
@@ -210,6 +232,65 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
                 used[h, vgroup[h, i]] += volume[h, i, new] - volume[h, i, take[i]]
             take[i] = new
     return take if _valid(instance, take, budget) else start_take
+
+
+def _wide_saving(lay: Layout, take, n: int, total, count, used, ceil, room):
+    """A trade of any lengths (an item of the order lowered to any shorter allowed prefix,
+    0 included, and another item, or none, raised to any longer one) that saves cost and
+    keeps every group empty or at its threshold and every container within its ceiling: the
+    one that fits ``room`` (negative: the excess over the budget) with the most reward, else
+    the one losing the least reward per unit of cost saved; ``None`` when no trade saves
+    cost. ``[L, H]`` pairs of (lowering, raise) cells: small orders only."""
+    width = lay.allowed.shape[1]
+    position = np.arange(width)[None, :]
+    allowed = lay.allowed[:n]
+    low_i, low_t = np.nonzero(allowed & (position < take[:, None]))
+    up_i, up_t = np.nonzero(allowed & (position > take[:, None]))
+    up_i, up_t = np.r_[up_i, 0], np.r_[up_t, take[0]]  # the last raise: none (item 0 stays)
+    stays = np.arange(up_i.shape[0]) == up_i.shape[0] - 1
+
+    def change(table, i, t):  # table[i, t] - table[i, take[i]]
+        return table[i, t] - table[i, take[i]]
+
+    d_reward = (change(lay.reward, low_i, low_t)[:, None]
+                + np.where(stays, 0.0, change(lay.reward, up_i, up_t))[None, :])
+    d_cost = (change(lay.cost, low_i, low_t)[:, None]
+              + np.where(stays, 0.0, change(lay.cost, up_i, up_t))[None, :])
+    valid = ((low_i[:, None] != up_i[None, :]) | stays[None, :]) & (d_cost < 0)
+    for k in range(lay.floor.shape[0]):
+        group, floor = lay.group[k, :n], lay.floor[k]
+        g_low, g_up = group[low_i], group[up_i]
+        q_low = change(lay.contrib[k], low_i, low_t)
+        q_up = np.where(stays, 0.0, change(lay.contrib[k], up_i, up_t))
+        n_low = (low_t > 0).astype(int) - 1
+        n_up = np.where(stays, 0, (take[up_i] == 0).astype(int))
+        same = (g_low[:, None] == g_up[None, :]) & ~stays[None, :]
+        for g, q, c, q_other, c_other, side in ((g_low, q_low, n_low, q_up, n_up, 0),
+                                                (g_up, q_up, n_up, q_low, n_low, 1)):
+            own = (lambda a: a[:, None]) if side == 0 else (lambda a: a[None, :])
+            other = (lambda a: a[None, :]) if side == 0 else (lambda a: a[:, None])
+            after = total[k][own(g)] + own(q) + np.where(same, other(q_other), 0.0)
+            members = count[k][own(g)] + own(c) + np.where(same, other(c_other), 0)
+            bound = floor[own(g)]
+            valid &= (bound <= 0) | (members == 0) | (after >= bound)
+    if ceil is not None:  # the raise must fit its container (a lowering only frees room)
+        for h in range(ceil.cap.shape[0]):
+            group, volume = ceil.group[h, :n], ceil.volume[h, :n]
+            same = (group[low_i][:, None] == group[up_i][None, :])
+            after = (used[h][group[up_i]][None, :]
+                     + np.where(stays, 0.0, change(volume, up_i, up_t))[None, :]
+                     + np.where(same, change(volume, low_i, low_t)[:, None], 0.0))
+            valid &= stays[None, :] | (after <= ceil.cap[h][group[up_i]][None, :])
+    if not valid.any():
+        return None
+    fits = valid & (d_cost <= room)
+    if fits.any():
+        a, b = np.unravel_index(np.argmax(np.where(fits, d_reward, -np.inf)), d_reward.shape)
+    else:
+        ratio = np.where(valid, d_reward / np.where(valid, d_cost, -1.0), np.inf)
+        a, b = np.unravel_index(np.argmin(ratio), ratio.shape)
+    move = [(int(low_i[a]), int(low_t[a]))]
+    return move if stays[b] else move + [(int(up_i[b]), int(up_t[b]))]
 
 
 def _best_gain(ok_add, ok_rem, add_r, add_c, rem_r, rem_c, fam_state, can_rem, can_add,
