@@ -141,9 +141,13 @@ def polish(instance: Instance, take, budget: float, max_moves: int = 500,
     over = lay.cost[np.arange(n), start].sum() > budget + allowance(budget)
     if over and n * lay.allowed.shape[1] <= WIDE_CELLS:
         found.append(_descend(instance, start, budget, max_moves, deadline, lay, wide=True))
-    best = max(found, key=lambda t: (_valid(instance, t, budget),
-                                     *(lambda r, c: (r, -c))(*order_totals(instance, t)[:2])))
-    return best
+    return max(found, key=lambda t: _rank(instance, t, budget))
+
+
+def _rank(instance: Instance, take, budget: float) -> tuple:
+    """Valid orders first, then more reward, then lower cost."""
+    reward, cost, _ = order_totals(instance, take)
+    return _valid(instance, take, budget), reward, -cost
 
 
 def _descend(instance: Instance, take, budget: float, max_moves: int,
