@@ -69,7 +69,7 @@ from ..core._orders import ENUMERATE_ORDERS, best_order, order_count
 from ..core._precision import float64
 from ..core._dual import NODE_TEMPERATURE, dual_bound, splittable
 from ._cover import cover_choice, cover_priced
-from ._lagrange import PATTERN_GROUPS, may_fit, patterns_of, settle
+from ._lagrange import PATTERN_GROUPS, barred, may_fit, patterns_of, settle
 
 PATTERN_STEPS = 200  # dual search steps per pattern bound
 REFINE_STEPS = 300  # more steps for a pattern about to be solved, from its bound's point
@@ -203,5 +203,4 @@ def best_patterns(instance: Instance, budget: float, incumbent: float,
 
 def _open_items(layout: Layout, state, n_items: int) -> np.ndarray:
     """Items of no closed group of the pattern ``state`` (``[K, G]``: -1 closed)."""
-    closed = np.take_along_axis(np.asarray(state) < 0, np.asarray(layout.group), axis=1)
-    return ~closed.any(axis=0)[:n_items]
+    return ~np.asarray(barred(layout, np.asarray(state) < 0))[:n_items]
