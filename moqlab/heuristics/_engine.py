@@ -32,7 +32,8 @@ CLIMB_GAIN = 1e-3  # ... and only where the order's dual bound is this much (rel
 def engine(lay, spread=SPREAD):
     """The best valid order the engine finds on ``lay`` and its reward (module docstring):
     the priced, repaired and improved order, its group search, then, on layouts of at most
-    ``CLIMB_CELLS`` cells where some group stays empty, the climb over patterns solved with
+    ``CLIMB_CELLS`` cells where some group stays empty and the order's dual bound is more
+    than ``CLIMB_GAIN`` (relative) above its reward, the climb over patterns solved with
     coverage prices (:func:`moqlab.heuristics._cover.pattern_climb`), and on layouts of at
     most ``EXCHANGE_CELLS`` cells :func:`moqlab.heuristics._lagrange.exchange`. Pure and
     single-instance: batch it with ``jax.vmap``.
