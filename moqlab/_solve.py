@@ -18,7 +18,6 @@ Example::
 from __future__ import annotations
 
 import functools
-
 import importlib
 import math
 import os
@@ -33,6 +32,7 @@ from tqdm.auto import tqdm
 from .core._kernel import allowance, full_budget, reachable_target, without_ceilings
 from .core._errors import MOQInputError
 from .core._instance import Batch, Instance
+from .core._layout import prefix_layout
 from .core._options import Option, checked as checked_options, table as options_table
 from .core._check import check
 from .core._result import MODES, Answer, Result, build_result, malformed_take
@@ -222,7 +222,8 @@ def _fitted(instance: Instance, method: str, budget: float, answer: Answer, solv
     finish = None
     if method == "search":  # its polish keeps the ceilings: each repaired order is polished
         from .heuristics._search import polish
-        finish = functools.partial(polish, instance, budget=budget)
+        finish = functools.partial(polish, instance, budget=budget,
+                                   layout=prefix_layout(instance, budget))  # built once
     take, rounds, shed, stopped = priced_ceilings(instance, budget, solve_order,
                                                   first_take=before, start=start,
                                                   good_enough=bound - 1e-3 * abs(bound),

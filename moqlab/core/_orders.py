@@ -129,13 +129,13 @@ def best_order(instance: Instance, budget: float, free=None, held=None) -> np.nd
     """The most rewarding valid order within ``budget`` (ties: the lower cost) among the
     orders of the items of ``free``, the others held at ``held`` (default 0), by visiting
     them all: ``take`` per item (``None`` when none is valid)."""
-    index, reward, cost, _ = enumerate_orders(instance, max_orders=order_count(instance, free),
+    radix = order_radix(instance, free)
+    index, reward, cost, _ = enumerate_orders(instance, max_orders=math.prod(map(int, radix)),
                                               budget=budget, free=free, held=held)
     if not index.size:
         return None
-    best = np.lexsort((cost, -reward))[0]
-    take = decode(index[[best]], order_radix(instance, free))[0]
-    return take if held is None else take + np.where(order_radix(instance, free) > 1, 0, held)
+    take = decode(index[[np.lexsort((cost, -reward))[0]]], radix)[0]
+    return take if held is None else take + np.where(radix > 1, 0, held)
 
 
 def decode(index: np.ndarray, radix: np.ndarray) -> np.ndarray:
