@@ -119,6 +119,17 @@ def test_fit_ceilings_sheds_the_least_rewarding_volume_and_refills():
     assert take.tolist() == [2, 1, 0, 0]
 
 
+def test_the_polish_trades_an_order_over_a_ceiling_into_it():
+    # where fit_ceilings sheds line by line (23 above), the polish's trade of any length
+    # takes b out whole: all of a, the optimum 24, and every ceiling held
+    from moqlab.heuristics._search import polish
+    inst = container_order()
+    take = polish(inst, np.array([3, 2, 0, 0]), budget=8.0)
+    assert take.tolist() == [3, 0, 0, 0]
+    assert moqlab.check(inst, inst.selection_from_take(take), budget=8.0).feasible
+    assert moqlab.solve(inst, budget=8.0, method="enumerate").reward == 24.0
+
+
 def test_heuristics_refuse_target_modes_with_ceilings_and_auto_walks_them_exactly():
     inst = container_order()
     with pytest.raises(moqlab.MOQInputError, match="capacity families.*enumerate or milp"):
