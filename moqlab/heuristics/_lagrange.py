@@ -384,12 +384,10 @@ def shed(lay, profit, t, closed, protect):
         # shed while they beat the best closing; when none does, that closing is taken
         ratio, us, shuts = _closing_outcomes(lay, profit, t, closed, protect)
         best = jnp.argmin(ratio)
-        lowered = _shed_items(lay, t, protect, ratio[best])
-        close = (lowered == t).all() & jnp.isfinite(ratio[best])
-        # with no closing possible, items are shed whatever their ratio (a real branch
-        # when lanes are mapped)
-        moved = lax.cond(jnp.isfinite(ratio[best]), lambda: lowered,
-                         lambda: _shed_items(lay, t, protect, jnp.inf))
+        # with no closing possible (an infinite best ratio) items are shed whatever their
+        # ratio: the same call
+        moved = _shed_items(lay, t, protect, ratio[best])
+        close = (moved == t).all() & jnp.isfinite(ratio[best])
         stuck = ~close & (moved == t).all()
         t = jnp.where(close, us[best], moved)
         closed = jnp.where(close, shuts[best], closed)
