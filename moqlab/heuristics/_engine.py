@@ -22,8 +22,7 @@ from jax import lax
 
 from ..core._dual import dual_bound
 from ._cover import CLIMB_BOUND_STEPS, pattern_climb
-from ._lagrange import (EXCHANGE_CELLS, SPREAD, exchange, group_search, group_state,
-                        solve_pattern, totals)
+from ._lagrange import EXCHANGE_CELLS, SPREAD, exchange, group_state, price_and_flip, totals
 
 CLIMB_CELLS = 16384  # the climb runs on layouts of at most this many cells [I W]
 CLIMB_GAIN = 1e-3  # ... and only where the order's dual bound is this much (relative) above it
@@ -44,8 +43,7 @@ def engine(lay, spread=SPREAD):
     that stage landed; removing it left every medium suite order as it was, cut the engine's
     time there by about a third, and ``search``'s time on the small suite from 48 s to 10 s.)"""
     none = jnp.zeros(lay.floor.shape, bool)
-    t, closed, _, lam = solve_pattern(lay, none, none, spread)
-    t, closed = group_search(lay, lam, t, closed)
+    t, closed, _, _ = price_and_flip(lay, none, none, spread)
     if lay.reward.size <= CLIMB_CELLS:
         # only where some group with an MOQ stays empty (on loose orders every group opens
         # and a climb measured no gain) and the order's dual bound leaves room for one

@@ -461,71 +461,91 @@ def best_valid(lay, takes, oks):
 def solve_pattern(lay, closed, protect, spread=SPREAD):
     """The best order of :func:`improve` at ``lam* x spread``, ``lam*`` bisected with
     ``closed`` and ``protect`` held: ``(t, closed, ok, lam)``."""
-    lam = bisect_price(lay, closed, protect) * jnp.asarray(spread)
-    # in sequence: vmapped, the nested loops of every price would run in lockstep
-    takes, shuts, oks = lax.map(lambda price: improve(lay, price, closed, protect), lam)
-    best, valid = best_valid(lay, takes, oks)
-    return takes[best], shuts[best], valid[best], lam[best]
+    return price_and_flip(lay, closed, protect, spread, flips=False)
+
+
+def price_and_flip(lay, closed, protect, spread=SPREAD, flips=True):
+    """:func:`solve_pattern`, then (``flips``) the group search from its best order at its
+    price (module docstring; visits and work cap: :func:`_flip_slots`), in one loop: each
+    step settles one order (an :func:`improve` at the next price of the spread, or a flip
+    of one group, :func:`_flip_start`), so the repair, shed and fill are compiled once for
+    both (two copies cost about 3.5 s of the engine's compile on a medium order). A flip is
+    kept when its order is valid and raises the reward. ``(t, closed, ok, lam)``: ``ok`` is
+    the spread's best order's."""
+    n_fams, n_groups = lay.floor.shape
+    lams = bisect_price(lay, closed, protect) * jnp.asarray(spread)
+    n_prices = lams.shape[0]
+    slots, n_slots, max_flips = _flip_slots(lay)
+    n_flips = jnp.minimum(GROUP_PASSES * n_slots, max_flips) if flips else 0
+
+    def going(state):
+        s, since = state[0], state[1]
+        return (s < n_prices) | ((s - n_prices < n_flips) & (since < n_slots))
+
+    def step(state):
+        s, since, t, shut, ok, reward, lam = state
+        pricing = s < n_prices
+        k, g = jnp.divmod(slots[jnp.maximum(s - n_prices, 0) % n_slots], n_groups)
+        price = jnp.where(pricing, lams[jnp.minimum(s, n_prices - 1)], lam)
+        profit = priced(lay, price)
+        f_start, f_closed, f_protect, opening = _flip_start(lay, profit, t, shut, k, g)
+        start = jnp.where(pricing, choose(profit, barred(lay, closed)), f_start)
+        u, u_shut, u_ok = settle(lay, profit, start, jnp.where(pricing, closed, f_closed),
+                                 jnp.where(pricing, protect, f_protect))
+        u_reward = totals(lay, u)[0]
+        valid = fits_budget(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
+        # the spread keeps its first most rewarding valid order (its first order when none
+        # is valid); a flip is kept when it is valid and raises the reward
+        spread_better = (s == 0) | (u_ok & valid & (u_reward > reward))
+        flip_ok = ~opening | (u_ok & (group_state(lay, u)[1][k, g] > 0))
+        t_reward = totals(lay, t)[0]
+        flip_better = flip_ok & valid & (u_reward > t_reward + allowance(t_reward))
+        better = jnp.where(pricing, spread_better, flip_better)
+        kept_reward = jnp.where(pricing & better, jnp.where(u_ok & valid, u_reward, -jnp.inf),
+                                reward)
+        return (s + 1, jnp.where(pricing, 0, jnp.where(better, 0, since + 1)),
+                jnp.where(better, u, t), jnp.where(better, u_shut, shut),
+                jnp.where(pricing & better, u_ok & valid, ok), kept_reward,
+                jnp.where(pricing & better, price, lam))
+
+    t0 = jnp.zeros_like(choose(lay.reward, barred(lay, closed)))
+    state = (0, 0, t0, closed, jnp.array(False), -jnp.inf, lams[0])
+    _, _, t, shut, ok, _, lam = lax.while_loop(going, step, state)
+    return t, shut, ok, lam
 
 
 # ------------------------------------------------------------------ group search
 
 
-def _flip(lay, lam, t, closed, k, g):
-    """``t`` with group ``(k, g)`` closed if open, or opened (its members at their priced
-    prefix, the groups it meets unbarred) if not; repaired, shed and filled at ``lam``:
-    ``(t, closed, ok)``."""
-    profit = priced(lay, lam)
+def _flip_slots(lay):
+    """The group search's order of visits (flat ``k * G + g``, coarsest family first), the
+    number of groups with an MOQ, and the flips its work cap allows: up to
+    ``GROUP_PASSES`` passes, until a whole pass's worth of flips in a row gains nothing, and
+    at most ``GROUP_WORK / (I W)`` flips (a flip repairs, sheds and fills the whole order, so
+    on an order of 1,000,000 lines, 7,000 groups, two passes would take the better part of
+    an hour; the orders of the suite, up to 65,536 cells, are never capped)."""
+    n_fams, n_groups = lay.floor.shape
+    ranked = jnp.argsort(jnp.argsort(coarse_order(lay)))  # rank of each family
+    key = jnp.where(lay.floor > 0, ranked[:, None] * n_groups + jnp.arange(n_groups), -1)
+    slots = jnp.argsort(jnp.where(key >= 0, key, n_fams * n_groups).reshape(-1))
+    return slots, (lay.floor > 0).sum(), max(1, GROUP_WORK // lay.reward.size)
+
+
+def _flip_start(lay, profit, t, closed, k, g):
+    """The start of a flip of group ``(k, g)``: closed if open, or opened (its members at
+    their priced prefix, the groups it meets unbarred) if not: ``(start, closed, protect,
+    opening)``, to be repaired (without closing it), shed and filled."""
     _, count, _ = group_state(lay, t)
     members = lay.group[k] == g
-    none = jnp.zeros_like(closed)
     opening = count[k, g] == 0
-    # both flips go through one repair and one shed (a closing fits: its shed is empty)
     met = jax.vmap(lambda grp: jax.ops.segment_max(members.astype(jnp.int32), grp,
                                                    lay.floor.shape[1]) > 0)(lay.group)
     unbarred = closed & ~met
     opened = jnp.where(members, jnp.maximum(t, choose(profit, barred(lay, unbarred))), t)
     shut = closed.at[k, g].set(True)
     start = jnp.where(opening, opened, jnp.where(barred(lay, shut), 0, t))
-    closed = jnp.where(opening, unbarred, shut)
-    protect = none.at[k, g].set(opening)
-    u, shut, ok = repair(lay, profit, start, closed, protect)
-    u, shut, fits = shed(lay, profit, u, shut, protect)
-    ok = ~opening | (ok & fits & (group_state(lay, u)[1][k, g] > 0))
-    return fill(lay, u, shut), shut, ok
-
-
-def group_search(lay, lam, t, closed):
-    """Up to ``GROUP_PASSES`` passes of single group flips, each kept when it raises the
-    reward, until a whole pass's worth of flips in a row gains nothing, and at most
-    ``GROUP_WORK / (I W)`` flips: a flip repairs, sheds and fills the whole order, so on an
-    order of 1,000,000 lines (7,000 groups) two passes would take the better part of an hour
-    (the orders of the suite, up to 65,536 cells, are never capped)."""
-    n_fams, n_groups = lay.floor.shape
-    ranked = jnp.argsort(jnp.argsort(coarse_order(lay)))  # rank of each family
-    key = jnp.where(lay.floor > 0, ranked[:, None] * n_groups + jnp.arange(n_groups), -1)
-    slots = jnp.argsort(jnp.where(key >= 0, key, n_fams * n_groups).reshape(-1))
-    n_slots = (lay.floor > 0).sum()
-
-    def visit(state):
-        s, since, t, closed = state
-        k, g = jnp.divmod(slots[s % n_slots], n_groups)
-        u, shut, ok = _flip(lay, lam, t, closed, k, g)
-        better = ok & fits_budget(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
-        reward_t, reward_u = totals(lay, t)[0], totals(lay, u)[0]
-        better = better & (reward_u > reward_t + allowance(reward_t))
-        return (s + 1, jnp.where(better, 0, since + 1), jnp.where(better, u, t),
-                jnp.where(better, shut, closed))
-
-    # a full round of flips without a gain ends the search (the next round would repeat it)
-    max_flips = max(1, GROUP_WORK // lay.reward.size)
-    _, _, t, closed = lax.while_loop(
-        lambda s: (s[0] < jnp.minimum(GROUP_PASSES * n_slots, max_flips)) & (s[1] < n_slots),
-        visit, (0, 0, t, closed))
-    return t, closed
-
-
-# ------------------------------------------------------------------ the engine
+    protect = jnp.zeros_like(closed).at[k, g].set(opening)
+    return start, jnp.where(opening, unbarred, shut), protect, opening
 
 
 def exchange(lay, t, closed, max_moves=EXCHANGE_MOVES):
