@@ -163,17 +163,20 @@ def bounds_patterns(instance: Instance) -> bool:
 
 @float64
 def best_patterns(instance: Instance, budget: float, incumbent: float,
-                  deadline: Deadline | None = None, layout: Layout | None = None) -> Patterns:
+                  deadline: Deadline | None = None, layout: Layout | None = None,
+                  root: float | None = None) -> Patterns:
     """Bound every pattern of ``instance``'s coarsest groups at ``budget`` and solve those
     whose bound exceeds ``incumbent`` (the reward of a valid order), best first (module
     docstring): a pattern whose items outside its closed groups have at most
     ``ENUMERATE_ORDERS`` orders is enumerated (its best order is exact and raises the
     incumbent), the others are solved at their dual prices, at most ``PATTERN_SOLVES`` of
     them. Stops once ``deadline`` has passed. ``layout``: the instance's prefix layout at
-    ``budget``, when the caller has it."""
+    ``budget``, when the caller has it. ``root``: a root dual bound of the order when the
+    caller has one (the engine computes one, of as many steps, for its climb: one compile and
+    one search fewer; any multipliers give a valid bound)."""
     layout = prefix_layout(instance, budget) if layout is None else layout
     lay = Layout(*(jnp.asarray(part) for part in layout))
-    root = float(_root_bound(lay))
+    root = float(_root_bound(lay)) if root is None else root
     if root <= incumbent + CLOSE_ENOUGH * max(abs(incumbent), 1.0):
         return Patterns([], [], 0, root)
     values, states, duals = jax.device_get(_pattern_bounds(lay))

@@ -96,20 +96,22 @@ OPTIONS = (
 
 
 @float64
-def run_engine(instances: Sequence[Instance], budgets) -> list[np.ndarray]:
-    """The engine's order (``take``) for every lane ``(instances[n], budgets[n])``. Lanes are
-    stacked only with lanes of the same layout sizes, so each answer is the one the lane
-    gets alone."""
+def run_engine(instances: Sequence[Instance], budgets) -> tuple[list[np.ndarray], list[float]]:
+    """The engine's order (``take``) for every lane ``(instances[n], budgets[n])``, and the
+    lane's root dual bound (``inf`` where the engine did not compute it). Lanes are stacked
+    only with lanes of the same layout sizes, so each answer is the one the lane gets
+    alone."""
     shapes = [layout_sizes(inst) for inst in instances]
-    out = [None] * len(instances)
+    out, roots = [None] * len(instances), [np.inf] * len(instances)
     solve = sharded(over_lanes(engine), "search-engine")
     for sizes, members in same_shape_groups(shapes).items():
         lays = [prefix_layout(instances[n], budgets[n], sizes) for n in members]
         stacked, _ = shard_batch(Layout(*(np.stack(parts) for parts in zip(*lays))))
-        takes, _ = jax.device_get(solve(stacked))
+        takes, _, bounds = jax.device_get(solve(stacked))
         for b, n in enumerate(members):
             out[n] = np.asarray(takes[b][:instances[n].n_items], dtype=np.int64)
-    return out
+            roots[n] = float(bounds[b])
+    return out, roots
 
 
 # ------------------------------------------------------------------ host polish
@@ -464,11 +466,13 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, budgets
             lane_budget.append(budget)
             lane_owner.append(b)
     phases = {"greedy_seconds": lap()}
-    found = run_engine(lane_inst, lane_budget)
+    found, roots = run_engine(lane_inst, lane_budget)
     phases["engine_seconds"] = lap()
     found_by = [[] for _ in instances]
-    for owner, budget, take in zip(lane_owner, lane_budget, found):
+    root_of = [np.inf] * len(instances)  # budget mode: one lane per order
+    for owner, budget, take, root in zip(lane_owner, lane_budget, found, roots):
         found_by[owner].append((budget, take))
+        root_of[owner] = root
         exact = _enumerated(instances[owner], budget)
         if exact is not None:
             found_by[owner].append((budget, exact))
@@ -480,7 +484,8 @@ def solve_search_batch(instances: Sequence[Instance], mode: str, limits, budgets
             best = _polished(inst, best, float(lim), polish_moves, deadline)
             if (patterns and bounds_patterns(inst) and order_count(inst) > ENUMERATE_ORDERS
                     and not deadline.passed()):  # (an enumerated order is already optimal)
-                best = _pattern_answer(inst, best, float(lim), polish_moves, deadline, info)
+                best = _pattern_answer(inst, best, float(lim), polish_moves, deadline, info,
+                                       root_of[b])
             answers.append(_stopped(Answer(best, "feasible", "", info), deadline))
             continue
         cands = list(extra[b])
@@ -502,13 +507,15 @@ def _enumerated(instance: Instance, budget: float):
 
 
 def _pattern_answer(instance: Instance, best, budget: float, moves: int, deadline: Deadline,
-                    info: dict):
+                    info: dict, root: float = np.inf):
     """The better (verified) of ``best`` and the polished orders of the best patterns of the
-    coarsest groups (:func:`moqlab.heuristics._patterns.best_patterns`); ``info`` gains the
+    coarsest groups (:func:`moqlab.heuristics._patterns.best_patterns`; ``root``: the
+    engine's root dual bound of the order, ``inf`` where it has none); ``info`` gains the
     patterns solved, the largest pattern bound and the stage's seconds."""
     started = time.perf_counter()
     layout = prefix_layout(instance, budget)  # one for the patterns and every polish
-    found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline, layout)
+    found = best_patterns(instance, budget, order_totals(instance, best)[0], deadline, layout,
+                          root=root if np.isfinite(root) else None)
     info["patterns_solved"] = found.solved
     info["pattern_bound"] = found.bound
     polished = [polish(instance, take, budget, max(moves, 1), deadline, layout)
