@@ -126,6 +126,8 @@ def suite_spec() -> list[dict]:
     for i, (breaks, tight) in enumerate(((None, 0.5), ("mixed", 0.5), ("mixed", 1.0))):
         cases.append(_case(f"large-stock-{breaks or 'flat'}-t{tight:g}", "large", "stock",
                            410 + i, price_breaks=breaks, tightness=tight, **large_stock))
+    cases.append(_case("large-stock-mixed-t0.5-containers0.3", "large", "stock", 413,
+                       price_breaks="mixed", tightness=0.5, containers=0.3, **large_stock))
     return cases
 
 
