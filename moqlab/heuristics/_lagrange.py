@@ -444,12 +444,6 @@ def settle(lay, profit, t, closed, protect):
     return fill(lay, t, closed), closed, built & ok
 
 
-def improve(lay, lam, closed, protect):
-    """Price at ``lam``, repair, shed into the budget, fill: ``(t, closed, ok)``."""
-    profit = priced(lay, lam)
-    return settle(lay, profit, choose(profit, barred(lay, closed)), closed, protect)
-
-
 def best_valid(lay, takes, oks):
     """Among candidate orders ``takes`` (``[M, I]``), the index of the most rewarding valid
     one (``oks``, within the budget, no group short) and the validity of each."""
@@ -459,20 +453,21 @@ def best_valid(lay, takes, oks):
 
 
 def solve_pattern(lay, closed, protect, spread=SPREAD):
-    """The best order of :func:`improve` at ``lam* x spread``, ``lam*`` bisected with
-    ``closed`` and ``protect`` held: ``(t, closed, ok, lam)``."""
+    """The best settled order (:func:`settle` of each item's priced prefix) at prices
+    ``lam* x spread``, ``lam*`` bisected with ``closed`` and ``protect`` held:
+    ``(t, closed, ok, lam)``."""
     return price_and_flip(lay, closed, protect, spread, flips=False)
 
 
 def price_and_flip(lay, closed, protect, spread=SPREAD, flips=True):
     """:func:`solve_pattern`, then (``flips``) the group search from its best order at its
     price (module docstring; visits and work cap: :func:`_flip_slots`), in one loop: each
-    step settles one order (an :func:`improve` at the next price of the spread, or a flip
+    step settles one order (the priced prefixes at the next price of the spread, or a flip
     of one group, :func:`_flip_start`), so the repair, shed and fill are compiled once for
     both (two copies cost about 3.5 s of the engine's compile on a medium order). A flip is
     kept when its order is valid and raises the reward. ``(t, closed, ok, lam)``: ``ok`` is
     the spread's best order's."""
-    n_fams, n_groups = lay.floor.shape
+    n_groups = lay.floor.shape[1]
     lams = bisect_price(lay, closed, protect) * jnp.asarray(spread)
     n_prices = lams.shape[0]
     slots, n_slots, max_flips = _flip_slots(lay)
@@ -492,8 +487,8 @@ def price_and_flip(lay, closed, protect, spread=SPREAD, flips=True):
         start = jnp.where(pricing, choose(profit, barred(lay, closed)), f_start)
         u, u_shut, u_ok = settle(lay, profit, start, jnp.where(pricing, closed, f_closed),
                                  jnp.where(pricing, protect, f_protect))
-        u_reward = totals(lay, u)[0]
-        valid = fits_budget(lay, totals(lay, u)[1]) & ~group_state(lay, u)[2].any()
+        u_reward, u_cost = totals(lay, u)
+        valid = fits_budget(lay, u_cost) & ~group_state(lay, u)[2].any()
         # the spread keeps its first most rewarding valid order (its first order when none
         # is valid); a flip is kept when it is valid and raises the reward
         spread_better = (s == 0) | (u_ok & valid & (u_reward > reward))
